@@ -1,0 +1,1 @@
+"""Output formats (installed as coldtexts.exporters): one module per format."""

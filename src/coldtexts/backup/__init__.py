@@ -1,0 +1,1 @@
+"""Find, unlock and extract iPhone backups. Knows nothing about messages."""
