@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from coldtexts.archive import Archive, IngestStats, RenderStats, SourceInfo
 from coldtexts.exporters.base import RenderContext, RenderJob, RenderOptions, RenderResult
+
+from coldtexts.archive import Archive, IngestStats, RenderStats, SourceInfo
 from coldtexts.messages.models import (
     Attachment,
     Conversation,
@@ -23,8 +24,8 @@ from coldtexts.messages.models import (
     Message,
     MessageKind,
     Part,
-    PartKind,
     Participant,
+    PartKind,
     Reaction,
     ReactionKind,
     TextRun,

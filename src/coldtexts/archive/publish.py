@@ -58,9 +58,21 @@ class Publisher:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made: set[str] = set()
+
+    def _folders(self, rel: str) -> None:
+        # fsutil makes only the last folder private; parents made along the way would get
+        # the umask's mode, so make each level here, top down.
+        parts = rel.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder not in self._made:
+                make_private_dir(self.root / folder)
+                self._made.add(folder)
 
     def write(self, rel: str, data: bytes) -> FileRecord:
         target = self.root / rel
+        self._folders(rel)
         atomic_write_bytes(target, data)
         return FileRecord(rel, hashlib.sha256(data).hexdigest(), len(data),
                           target.stat().st_mtime_ns)
@@ -68,7 +80,7 @@ class Publisher:
     def move_in(self, source: Path, rel: str, sha256: str) -> FileRecord:
         """Move an extracted file into place (copy when it lives on another disk)."""
         target = self.root / rel
-        make_private_dir(target.parent)
+        self._folders(rel)
         try:
             _fsync_file(source)
             if os.name == "posix":

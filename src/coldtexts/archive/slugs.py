@@ -22,8 +22,11 @@ _WINDOWS_RESERVED = {
 def sanitise(title: str) -> str:
     """A file-system-safe version of `title` (may be empty)."""
     text = unicodedata.normalize("NFC", title)
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     text = _UNSAFE.sub(" ", text)
+    # Drop other invisible controls (bidi overrides could disguise a name) but keep the
+    # zero-width joiners that hold emoji sequences together.
+    text = "".join(ch for ch in text if ch in "\u200c\u200d"
+                   or unicodedata.category(ch)[0] != "C")
     text = _SPACES.sub(" ", text).strip(" .")
     text = text[:MAX_SLUG_LENGTH].strip(" .")
     if text.split(".", 1)[0].lower() in _WINDOWS_RESERVED:

@@ -1,0 +1,186 @@
+"""Incremental rendering: what is re-rendered, why, and what is left alone."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from coldtexts.exporters.base import RenderContext, RenderJob, RenderResult
+
+from coldtexts.archive import Archive, Reason, RenderStats
+from coldtexts.archive.store import to_us
+from coldtexts.archive.volumes import split_volumes
+from coldtexts.messages.models import Participant
+from test_archive_factory import (
+    PageExporter,
+    TranscriptExporter,
+    conversation,
+    dataset,
+    exporters,
+    message,
+    render_context,
+    run_once,
+    source,
+)
+
+
+def _render(root: Path, exps: Sequence[object] | None = None,
+            ctx: RenderContext | None = None, **kwargs: object) -> RenderStats:
+    with Archive.open(root) as archive:
+        stats = archive.render(exps or exporters(), ctx or render_context(root),  # type: ignore[arg-type]
+                               **kwargs)  # type: ignore[arg-type]
+        archive.finish_run("success", {})
+    return stats
+
+
+def _reasons(stats: RenderStats) -> dict[str, Reason]:
+    return {d.path: d.reason for d in stats.decisions}
+
+
+def test_adding_messages_to_one_conversation_rerenders_only_it(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(3, 50, minutes_apart=60 * 24 * 10)  # spans 2019 and 2020
+    run_once(root, convs, msgs)
+    extra = [message(f"x{i}", convs[1], 60 * 24 * 800 + i, f"added {i}") for i in range(200)]
+    _, stats = run_once(root, convs[1:2], extra, src=source(300), complete=False)
+    rendered = sorted(d.path for d in stats.decisions if d.rendered)
+    assert rendered == [
+        "conversations/Person 1/2019.txt", "conversations/Person 1/2020.txt",
+        "conversations/Person 1/2021.txt", "conversations/Person 1/index.html",
+        "conversations/Person 1/transcript.txt", "index.html",
+    ]  # 2019/2020 pages list the volumes, so the new 2021 volume changes them too
+    reasons = _reasons(stats)
+    assert reasons["conversations/Person 1/2021.txt"] is Reason.NEW
+    assert reasons["conversations/Person 1/2020.txt"] is Reason.CONTENT_CHANGED
+    assert reasons["conversations/Person 0/2019.txt"] is Reason.UNCHANGED
+
+
+def test_a_second_run_renders_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(2, 10)
+    run_once(root, convs, msgs)
+    stats = _render(root)
+    assert stats.rendered == 0
+    assert set(_reasons(stats).values()) == {Reason.UNCHANGED}
+
+
+def test_outputs_changed_outside_are_rendered_again(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(2, 10)
+    run_once(root, convs, msgs)
+    (root / "conversations/Person 0/2019.txt").write_text("tampered")
+    (root / "conversations/Person 1/transcript.txt").unlink()
+    reasons = _reasons(_render(root))
+    assert reasons["conversations/Person 0/2019.txt"] is Reason.OUTPUT_MODIFIED
+    assert reasons["conversations/Person 1/transcript.txt"] is Reason.OUTPUT_MISSING
+    assert reasons["conversations/Person 1/2019.txt"] is Reason.UNCHANGED
+    assert "tampered" not in (root / "conversations/Person 0/2019.txt").read_text()
+
+
+def test_options_and_templates_changes_are_told_apart(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(1, 5)
+    run_once(root, convs, msgs)
+    newer = PageExporter()
+    newer.version = "2"
+    reasons = _reasons(_render(root, [newer, TranscriptExporter()]))
+    assert reasons["conversations/Person 0/2019.txt"] is Reason.TEMPLATES_CHANGED
+    assert reasons["conversations/Person 0/transcript.txt"] is Reason.UNCHANGED
+    reasons = _reasons(_render(root, [newer, TranscriptExporter()],
+                               render_context(root, "Europe/Paris")))
+    assert reasons["conversations/Person 0/2019.txt"] is Reason.OPTIONS_CHANGED
+
+
+def test_contact_rename_rerenders_that_conversation(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(2, 5)
+    run_once(root, convs, msgs)
+    renamed = dataclasses.replace(
+        convs[0], participants=(Participant(convs[0].identifier, "Grandma"),))
+    _, stats = run_once(root, [renamed, convs[1]], dataset(2, 5)[1], src=source(10))
+    reasons = _reasons(stats)
+    assert reasons["conversations/Person 0/2019.txt"] is Reason.CONTENT_CHANGED
+    assert reasons["conversations/Person 1/2019.txt"] is Reason.UNCHANGED
+    assert "Grandma" in (root / "conversations/Person 0/2019.txt").read_text()
+
+
+class _Broken(TranscriptExporter):
+    def render_many(self, jobs: Sequence[RenderJob], ctx: RenderContext) -> Iterator[RenderResult]:
+        for job in jobs:
+            if "Person 0" in job.path:
+                yield RenderResult(job, None, "could not lay out the page")
+            else:
+                yield RenderResult(job, b"fine")
+
+
+def test_a_failed_output_is_recorded_and_retried(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(2, 5)
+    with Archive.open(root) as archive:
+        archive.ingest(archive.begin_source(source()), convs, msgs, [])
+        stats = archive.render([PageExporter(), _Broken()], render_context(root))
+        archive.finish_run("partial", {})
+    assert [(d.path, d.error) for d in stats.failed] == [
+        ("conversations/Person 0/transcript.txt", "could not lay out the page")]
+    assert (root / "conversations/Person 1/transcript.txt").read_bytes() == b"fine"
+    assert not (root / "conversations/Person 0/transcript.txt").exists()
+    reasons = _reasons(_render(root))
+    assert reasons["conversations/Person 0/transcript.txt"] is Reason.PREVIOUS_ERROR
+
+
+def test_dry_run_writes_nothing_and_reports_the_plan(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(1, 5)
+    run_once(root, convs, msgs)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    extra = [message("late", convs[0], 10_000, "late news")]
+    with Archive.open(root, dry_run=True) as archive:
+        ingest = archive.ingest(archive.begin_source(source(5)), convs, extra, [],
+                                complete=False)
+        stats = archive.render(exporters(), render_context(root))
+        archive.finish_run("success", {})
+    assert ingest.messages_new == 1
+    assert _reasons(stats)["conversations/Person 0/2019.txt"] is Reason.CONTENT_CHANGED
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_dry_run_on_a_new_folder_creates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(1, 3)
+    with Archive.open(root, dry_run=True) as archive:
+        archive.ingest(archive.begin_source(source()), convs, msgs, [])
+        stats = archive.render(exporters(), render_context(root))
+    assert stats.rendered > 0 and not root.exists()
+
+
+def test_filters_limit_the_conversations_rendered(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(3, 5)
+    with Archive.open(root) as archive:
+        archive.ingest(archive.begin_source(source()), convs, msgs, [])
+        stats = archive.render(exporters(), render_context(root), conversations=["person 2"])
+    assert {d.conversation for d in stats.decisions} == {"Person 2", ""}
+
+
+def test_volumes_split_busy_years_deterministically() -> None:
+    zone = ZoneInfo("America/New_York")
+    conv = conversation(1)
+    dates = [to_us(message("g", conv, i * 10, "x").date) for i in range(25)]
+    later = [*dates, to_us(message("g", conv, 60 * 24 * 400, "x").date)]
+    volumes = split_volumes(dates, zone, limit=10)
+    assert [(v.ref.key, v.ref.label, v.ref.message_count) for v in volumes] == [
+        ("2019-1", "2019 (part 1 of 3)", 10), ("2019-2", "2019 (part 2 of 3)", 10),
+        ("2019-3", "2019 (part 3 of 3)", 5)]
+    assert split_volumes(later, zone, limit=10)[:3] == volumes
+
+
+def test_year_follows_the_render_time_zone() -> None:
+    conv = conversation(1)
+    new_year_utc = message("g", conv, 0, "x", date=message("g", conv, 0, "x").date.replace(
+        year=2020, month=1, day=1, hour=2))
+    dates = [to_us(new_year_utc.date)]
+    assert split_volumes(dates, ZoneInfo("UTC"))[0].ref.key == "2020"
+    assert split_volumes(dates, ZoneInfo("America/New_York"))[0].ref.key == "2019"
