@@ -1,0 +1,90 @@
+"""Open an SQLite file strictly read-only, with its write-ahead log applied.
+
+A database in WAL mode keeps recent transactions in `<db>-wal` (real backups hold
+messages that exist only there), and SQLite needs a `-shm` index beside it to read the
+WAL. Opening read-only in place could create that `-shm` next to the source, so when a
+WAL or shm exists, or the header says WAL mode, the trio is copied into a private
+temporary folder first and opened there. The source folder is never written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+_SIDECARS = ("-wal", "-shm")
+_HEADER = b"SQLite format 3\x00"
+
+
+class ReadOnlyDatabase:
+    """A read-only sqlite3 connection plus the temporary copy it may live in."""
+
+    def __init__(self, path: Path) -> None:
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        target = path
+        if _needs_private_copy(path):
+            self._tempdir = tempfile.TemporaryDirectory(prefix="coldtexts-sqlite-")
+            target = Path(self._tempdir.name) / path.name
+            shutil.copyfile(path, target)
+            for suffix in _SIDECARS:
+                sidecar = path.with_name(path.name + suffix)
+                if sidecar.is_file():
+                    shutil.copyfile(sidecar, target.with_name(target.name + suffix))
+        try:
+            self.connection = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True,
+                                              check_same_thread=False)
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def __enter__(self) -> ReadOnlyDatabase:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_HEADER)) == _HEADER
+    except OSError:
+        return False
+
+
+def _needs_private_copy(path: Path) -> bool:
+    if any(path.with_name(path.name + suffix).exists() for suffix in _SIDECARS):
+        return True
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    # Bytes 18/19 are the read/write format versions: 2 means WAL mode.
+    return len(header) == 20 and (header[18] == 2 or header[19] == 2)
+
+
+def table_columns(connection: sqlite3.Connection, table: str) -> frozenset[str]:
+    """The column names of `table` (empty when the table does not exist)."""
+    rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return frozenset(str(row[1]) for row in rows)
+
+
+def table_names(connection: sqlite3.Connection) -> frozenset[str]:
+    rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return frozenset(str(row[0]) for row in rows)
