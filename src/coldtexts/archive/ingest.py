@@ -11,7 +11,6 @@ it, and any text one version has that the other lacks is kept as a revision.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import sqlite3
@@ -46,6 +45,19 @@ def content_hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+_ROWID = b',"rowid":'
+
+
+def without_rowid(data: bytes) -> bytes:
+    """The message JSON with its ROWID set to 0 (ROWIDs differ between backups).
+
+    Byte surgery rather than dataclasses.replace (ten times slower): the first
+    `,"rowid":` is the field, since a quote inside a JSON string is always escaped."""
+    start = data.index(_ROWID) + len(_ROWID)
+    stop = data.index(b",", start)
+    return data[:start] + b"0" + data[stop:]
+
+
 def mentioned_handles(message: Message) -> str:
     """Every handle whose name the rendered message shows (sender, event people, mentions)."""
     handles: set[str] = set()
@@ -62,7 +74,6 @@ class _Existing(NamedTuple):
     id: int
     hash: bytes
     version_date: int
-    json: str
     gone_as_of: int | None
 
 
@@ -108,8 +119,7 @@ class Ingester:
         for message in batch:
             if message.guid in fresh:
                 continue  # the reader yielded one GUID twice: the first copy stands
-            stored = dataclasses.replace(message, rowid=0)
-            data = encode(stored)
+            data = without_rowid(encode(message))
             digest = content_hash(data)
             old = existing.get(message.guid)
             if old is None:
@@ -158,7 +168,7 @@ class Ingester:
     def _existing_messages(self, guids: list[str]) -> dict[str, _Existing]:
         marks = ",".join("?" * len(guids))
         rows = self._conn.execute(
-            "SELECT guid, id, hash, version_date, json, gone_as_of FROM messages "
+            "SELECT guid, id, hash, version_date, gone_as_of FROM messages "
             f"WHERE guid IN ({marks})",
             guids,
         )
@@ -166,7 +176,8 @@ class Ingester:
 
     def _new_version(self, old: _Existing, message: Message, data: bytes,
                      digest: bytes) -> None:
-        stored = decode_message(old.json)
+        stored = decode_message(self._conn.execute(
+            "SELECT json FROM messages WHERE id = ?", (old.id,)).fetchone()[0])
         if self._date >= old.version_date:
             revisions = revisions_between(stored, message)
             self._conn.execute(
