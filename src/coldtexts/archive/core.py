@@ -81,7 +81,9 @@ class Archive:
 
     @classmethod
     def _open_dry(cls, root: Path) -> Archive:
-        lock = ArchiveLock(root).acquire() if root.is_dir() else None
+        # Lock only a real archive: a dry run must not leave a lock file in a folder
+        # that is not one yet.
+        lock = ArchiveLock(root).acquire() if (root / STORE_NAME).is_file() else None
         try:
             if (root / STORE_NAME).exists():
                 source = open_read_only(root / STORE_NAME)
@@ -202,7 +204,7 @@ class Archive:
         self._flush()
         finished = now_us()
         body = json.dumps(report, indent=2, sort_keys=True, default=str).encode("utf-8")
-        stamp = datetime.fromtimestamp(self._started / 1e6, UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.fromtimestamp(self._started / 1e6, UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         with transaction(self._conn):
             record_file(self._conn, self._publisher.write(f"reports/run-{stamp}.json", body))
             self._conn.execute(

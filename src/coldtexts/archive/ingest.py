@@ -123,7 +123,9 @@ class Ingester:
             digest = content_hash(data)
             old = existing.get(message.guid)
             if old is None:
-                conversation_id = index.resolve(message.chat_guids).conversation_id
+                match = index.resolve(message.chat_guids)
+                conversation_id = match.conversation_id
+                self.stats.conversations_new += match.created
                 inserts.append(self._row(next_id, conversation_id, message, data, digest))
                 self._index_text(next_id, conversation_id, message)
                 fresh.add(message.guid)
