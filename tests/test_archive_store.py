@@ -17,7 +17,12 @@ from coldtexts.archive import Archive, status, verify
 from coldtexts.archive.lock import LOCK_NAME, ArchiveLock
 from coldtexts.archive.schema import MIGRATIONS
 from coldtexts.archive.slugs import sanitise, unique_slug
-from coldtexts.errors import ArchiveDamagedError, ArchiveLockedError, ArchiveTooNewError
+from coldtexts.errors import (
+    ArchiveDamagedError,
+    ArchiveLockedError,
+    ArchiveTooNewError,
+    OutputNotWritableError,
+)
 from test_archive_factory import (
     conversation,
     dataset,
@@ -171,6 +176,21 @@ def test_verify_waits_for_no_one_but_refuses_a_running_archive(tmp_path: Path) -
     run_once(root, *dataset(1, 2))
     with Archive.open(root), pytest.raises(ArchiveLockedError):
         verify(root)
+
+
+def test_verify_works_on_read_only_media(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "Archive"
+    run_once(root, *dataset(1, 2))
+    (root / LOCK_NAME).unlink()
+
+    def read_only(self: ArchiveLock) -> ArchiveLock:
+        raise OutputNotWritableError("read-only file system")
+
+    monkeypatch.setattr(ArchiveLock, "acquire", read_only)
+    assert verify(root).ok
+    (root / "index.html").write_text("bit rot")
+    assert verify(root).changed == ("index.html",)
 
 
 def test_status_reports_contents_and_last_run(tmp_path: Path) -> None:

@@ -60,6 +60,8 @@ class Renderer:
         self._options_digest = _options_digest(ctx)
         self._names = load_names(conn)
         self._reasons: dict[str, Reason] = {}
+        # Computed once per run: an exporter may hash its templates to make it.
+        self._fingerprints = {e.name: e.fingerprint(ctx.options) for e in exporters}
         self.stats = RenderStats()
 
     def run(self, conversations: Sequence[str] | None, since: date | None,
@@ -82,7 +84,7 @@ class Renderer:
             return
         pending: list[tuple[Exporter, _Output, tuple[VolumeSlice, ...]]] = []
         for exporter in self._exporters:
-            fingerprint = exporter.fingerprint(self._ctx.options)
+            fingerprint = self._fingerprints[exporter.name]
             if exporter.scope == "volume":
                 for volume in volumes:
                     path = exporter.output_path(plan.view, volume.ref.key)
@@ -223,7 +225,7 @@ class Renderer:
         if found is None:
             return
         html = cast(SitePages, found)
-        fingerprint = html.fingerprint(self._ctx.options)
+        fingerprint = self._fingerprints[found.name]
         site_digest = hashlib.sha256(
             "".join(view_digest(v) for v in views).encode()
         ).hexdigest()

@@ -2,16 +2,18 @@
 
 Takes the archive's lock (so it never checks a folder a run is halfway through
 rewriting; a running export makes verify fail fast with ArchiveLockedError) and writes
-nothing else. Reports files that are missing, changed, or present but not in the
-manifest.
+nothing else. On read-only media, where the lock file cannot be made, it checks without
+the lock: nothing can be writing there. Reports files that are missing, changed, or
+present but not in the manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coldtexts.errors import ArchiveDamagedError
+from coldtexts.errors import ArchiveDamagedError, OutputNotWritableError
 
 from .lock import ArchiveLock
 from .manifest import MANIFEST_NAME, archive_files, read_manifest
@@ -47,7 +49,11 @@ def verify(root: Path) -> VerifyResult:
             f"{root} has no {MANIFEST_NAME} (the last run did not finish); run the export "
             "again to write it, then verify."
         )
-    with ArchiveLock(root):
+    lock = ArchiveLock(root)
+    # On read-only media (cold storage) no run can be writing either: check unlocked.
+    with contextlib.suppress(OutputNotWritableError):
+        lock.acquire()
+    try:
         try:
             expected = read_manifest(manifest)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -55,6 +61,8 @@ def verify(root: Path) -> VerifyResult:
                 f"{manifest} is damaged ({exc}); run the export again to rewrite it."
             ) from exc
         return _compare(root, expected)
+    finally:
+        lock.release()
 
 
 def _compare(root: Path, expected: dict[str, str]) -> VerifyResult:
