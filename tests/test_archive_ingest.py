@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sqlite3
 from datetime import timedelta
@@ -226,3 +227,15 @@ def test_events_and_replies_in_words(tmp_path: Path) -> None:
     assert "event=Person 1 named the conversation “Family”" in text_2019
     assert "event=You left the conversation" in text_2019
     assert "reply=2019.html#m-q:'Dinner on Sunday?'" in page(root, "Person 1", "2020")
+
+
+def test_a_tapback_that_arrived_before_its_message_is_shown_later(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    conv = conversation(1)
+    old = message("old", conv, 0, "from the old phone")
+    orphan_tapback = dataclasses.replace(tapback("r", old, 60), chat_guids=())
+    run_once(root, [conv], [message("new", conv, 50, "hi")], [orphan_tapback],
+             src=source(30))
+    assert _rows(root, "SELECT conversation_id FROM reactions") == [(None,)]
+    run_once(root, [conv], [old], src=source(0, udid="OLD"))
+    assert "m-old Person 1 'from the old phone' react=❤️:Me" in page(root, "Person 1", "2019")

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from coldtexts.exporters.base import RenderContext, RenderJob, RenderResult
+from coldtexts.exporters.base import RenderContext, RenderJob, RenderOptions, RenderResult
 
 from coldtexts.archive import Archive, Reason, RenderStats
 from coldtexts.archive.store import to_us
@@ -91,6 +91,11 @@ def test_options_and_templates_changes_are_told_apart(tmp_path: Path) -> None:
     reasons = _reasons(_render(root, [newer, TranscriptExporter()],
                                render_context(root, "Europe/Paris")))
     assert reasons["conversations/Person 0/2019.txt"] is Reason.OPTIONS_CHANGED
+    owner = dataclasses.replace(render_context(root, "Europe/Paris"),
+                                options=RenderOptions(timezone="Europe/Paris", owner_name="Ann"))
+    reasons = _reasons(_render(root, [newer, TranscriptExporter()], owner))
+    # the transcript's fingerprint ignores owner_name; the options digest does not
+    assert reasons["conversations/Person 0/transcript.txt"] is Reason.OPTIONS_CHANGED
 
 
 def test_contact_rename_rerenders_that_conversation(tmp_path: Path) -> None:

@@ -264,3 +264,22 @@ def test_slugs_are_unique_and_kept(tmp_path: Path) -> None:
     run_once(root, [renamed], [message("b", conv, 5, "new name")], src=source(10))
     assert sorted(p.name for p in (root / "conversations").iterdir()) == ["Book club"]
     assert "Reading group" in page(root, "Book club", "2019").splitlines()[0]
+
+
+def test_refuses_a_folder_with_other_things_in_it(tmp_path: Path) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "taxes.pdf").write_bytes(b"%PDF")
+    with pytest.raises(OutputNotWritableError, match="not empty and is not a coldtexts"):
+        Archive.open(documents)
+    assert sorted(p.name for p in documents.iterdir()) == ["taxes.pdf"]
+    a_file = tmp_path / "archive.txt"
+    a_file.write_text("")
+    with pytest.raises(OutputNotWritableError, match="is a file"):
+        Archive.open(a_file)
+    empty = tmp_path / "Empty"
+    empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"")
+    with Archive.open(empty):
+        pass
+    assert (empty / "coldtexts.db").is_file()

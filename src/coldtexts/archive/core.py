@@ -20,14 +20,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 
-from coldtexts.errors import ArchiveDamagedError
+from coldtexts.errors import ArchiveDamagedError, OutputNotWritableError
 from coldtexts.exporters.base import Exporter, RenderContext
-from coldtexts.fsutil import make_private_dir
+from coldtexts.fsutil import TEMP_PREFIX, make_private_dir
 from coldtexts.messages.models import Conversation, Message, Reaction
 
 from . import attachments as attachment_store
 from .ingest import Ingester
-from .lock import ArchiveLock, LockHolder
+from .lock import LOCK_NAME, ArchiveLock, LockHolder
 from .manifest import MANIFEST_NAME, hash_known_files, remove_temps, write_manifest
 from .publish import NoOpPublisher, Publisher, record_file, sha256_file
 from .render import Progress, Renderer
@@ -67,6 +67,7 @@ class Archive:
             raise ArchiveDamagedError(
                 f"{root} is not a coldtexts archive (no {STORE_NAME}); check the folder name."
             )
+        _refuse_foreign_folder(root)
         if dry_run:
             return cls._open_dry(root)
         make_private_dir(root)
@@ -236,3 +237,23 @@ class Archive:
                 )
         except sqlite3.Error:
             pass  # the store itself is the problem; the original error says so
+
+
+_IGNORABLE = frozenset({LOCK_NAME, ".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
+def _refuse_foreign_folder(root: Path) -> None:
+    """Never write an archive over a file, or into a folder that holds other things."""
+    if root.exists() and not root.is_dir():
+        raise OutputNotWritableError(
+            f"{root} is a file, not a folder; choose a new or empty folder for the archive."
+        )
+    if not root.is_dir() or (root / STORE_NAME).exists():
+        return
+    foreign = [p.name for p in root.iterdir()
+               if p.name not in _IGNORABLE and not p.name.startswith(TEMP_PREFIX)]
+    if foreign:
+        raise OutputNotWritableError(
+            f"{root} is not empty and is not a coldtexts archive (it holds {foreign[0]!r}); "
+            "choose a new or empty folder, or the folder of an existing archive."
+        )

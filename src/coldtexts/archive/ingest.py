@@ -104,6 +104,7 @@ class Ingester:
                 self._message_batch(index, batch)
             for reaction_batch in _batches(reactions):
                 self._reaction_batch(index, reaction_batch)
+            self._attach_dangling_reactions()
             if complete:
                 self._mark_no_longer_on_device()
         return self.stats
@@ -275,6 +276,14 @@ class Ingester:
             rows,
         )
         self._add_attachments([(r.guid, a) for r in batch for a in r.attachments])
+
+    def _attach_dangling_reactions(self) -> None:
+        # A tapback stored before its message arrived (from an older backup) joins the
+        # message's conversation now.
+        self._conn.execute(
+            "UPDATE reactions SET conversation_id = (SELECT conversation_id FROM messages "
+            "WHERE messages.guid = reactions.target_guid) WHERE conversation_id IS NULL"
+        )
 
     def _target_conversation(self, target_guid: str) -> int | None:
         row = self._conn.execute(

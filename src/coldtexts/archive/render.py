@@ -173,9 +173,10 @@ class Renderer:
         fingerprint, options_digest, content_digest, sha, error = row
         if error is not None:
             return Reason.PREVIOUS_ERROR
+        if options_digest != self._options_digest:
+            return Reason.OPTIONS_CHANGED  # even if an exporter's fingerprint forgot one
         if fingerprint != out.fingerprint:
-            same_options = options_digest == self._options_digest
-            return Reason.TEMPLATES_CHANGED if same_options else Reason.OPTIONS_CHANGED
+            return Reason.TEMPLATES_CHANGED
         if content_digest != out.content_digest:
             return Reason.CONTENT_CHANGED
         return self._file_reason(out.path, sha)
