@@ -7,6 +7,27 @@ by a newer coldtexts and is refused (ArchiveTooNewError) rather than guessed at.
 
 Conventions: dates are integers, microseconds since 1970-01-01 UTC; paths are
 archive-relative POSIX strings; message and reaction bodies are the model's JSON.
+
+Tables (what `sqlite3 coldtexts.db` shows a reader decades from now):
+  sources        every ingested backup: device UDID, name, iOS version, backup date
+  conversations  one per archived conversation; `slug` is its folder, assigned once
+  chat_guids     every chat GUID (SMS/iMessage threads, other phones) -> conversation
+  handles        phone numbers / emails and the contact name last seen for them
+  participants   conversation members (union over all backups)
+  messages       one row per message GUID: the current version's JSON (coldtexts
+                 messages model, ROWID zeroed), its BLAKE2b-128 `hash`, the backup date
+                 of that version, `gone_as_of` = date of the first backup of the same
+                 phone that no longer had it
+  sightings      per message and phone: the newest backup date that still had it
+  revisions      former texts: "edited", "unsent", "changed between backups"
+  reactions      tapbacks by their own GUID (JSON); net state is computed when shown
+  attachments    per attachment GUID: device path, the stored file's SHA-256 or why not
+  blobs          SHA-256 -> attachments/ab/<sha256>.<ext>, each content stored once
+  files          every file the archive wrote or hashed: SHA-256, size, mtime (manifest)
+  renders        per output: exporter fingerprint, options and content digests, SHA-256
+  runs           one row per run: start, end, outcome, the JSON report
+  message_fts    FTS5 index of text, sender name and conversation (m002)
+  _migrations    the migrations applied, by name
 """
 
 from __future__ import annotations
