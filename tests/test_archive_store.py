@@ -150,6 +150,8 @@ def test_manifest_checks_with_sha256sum_and_verify_finds_problems(tmp_path: Path
     (root / "stray.txt").write_text("?")
     (root / "logs").mkdir()
     (root / "logs" / "run.log").write_text("logs are not covered")
+    (root / ".coldtexts-staging-1").mkdir()
+    (root / ".coldtexts-staging-1" / "sms.db").write_text("a run's working files")
     result = verify(root)
     assert not result.ok
     assert result.changed == ("conversations/Person 0/2019.txt",)

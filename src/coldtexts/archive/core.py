@@ -22,13 +22,19 @@ from types import TracebackType
 
 from coldtexts.errors import ArchiveDamagedError, OutputNotWritableError
 from coldtexts.exporters.base import Exporter, RenderContext
-from coldtexts.fsutil import TEMP_PREFIX, make_private_dir
+from coldtexts.fsutil import make_private_dir
 from coldtexts.messages.models import Conversation, Message, Reaction
 
 from . import attachments as attachment_store
 from .ingest import Ingester
 from .lock import LOCK_NAME, ArchiveLock, LockHolder
-from .manifest import MANIFEST_NAME, hash_known_files, remove_temps, write_manifest
+from .manifest import (
+    MANIFEST_NAME,
+    WORKING_PREFIX,
+    hash_known_files,
+    remove_temps,
+    write_manifest,
+)
 from .publish import NoOpPublisher, Publisher, record_file, sha256_file
 from .render import Progress, Renderer
 from .schema import migrate
@@ -251,7 +257,7 @@ def _refuse_foreign_folder(root: Path) -> None:
     if not root.is_dir() or (root / STORE_NAME).exists():
         return
     foreign = [p.name for p in root.iterdir()
-               if p.name not in _IGNORABLE and not p.name.startswith(TEMP_PREFIX)]
+               if p.name not in _IGNORABLE and not p.name.startswith(WORKING_PREFIX)]
     if foreign:
         raise OutputNotWritableError(
             f"{root} is not empty and is not a coldtexts archive (it holds {foreign[0]!r}); "

@@ -1,6 +1,7 @@
 """MANIFEST.sha256: every file of the archive with its SHA-256, `sha256sum -c` compatible.
 
-Covers every file except the manifest itself, the lock file and logs/. Hashes come from
+Covers every file except the manifest itself, the lock file, logs/ and a run's
+top-level working files (".coldtexts-*": temp files, the decrypted staging folder). Hashes come from
 the store's `files` table when a file's size and mtime are what the archive recorded
 when it wrote it, so writing the manifest re-hashes only files that changed or that
 something else wrote (previews, say). The store is hashed last, after its final commit.
@@ -22,6 +23,9 @@ from .store import STORE_NAME
 MANIFEST_NAME = "MANIFEST.sha256"
 EXCLUDED_FILES = frozenset({MANIFEST_NAME, LOCK_NAME})
 EXCLUDED_DIRS = frozenset({"logs"})
+# Top-level working files of a run (the lock, temp files, the decrypted staging folder)
+# are never part of the archive.
+WORKING_PREFIX = ".coldtexts-"
 
 
 def archive_files(root: Path) -> Iterator[str]:
@@ -33,6 +37,8 @@ def _walk(folder: Path, prefix: str) -> Iterator[str]:
     with os.scandir(folder) as entries:
         for entry in entries:
             rel = f"{prefix}{entry.name}"
+            if prefix == "" and entry.name.startswith(WORKING_PREFIX):
+                continue
             if entry.is_dir(follow_symlinks=False):
                 if not (prefix == "" and entry.name in EXCLUDED_DIRS):
                     yield from _walk(Path(entry.path), f"{rel}/")
