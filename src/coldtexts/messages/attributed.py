@@ -1,0 +1,190 @@
+"""From a decoded attributedBody to the model's body parts (smsdb.md §2, §4.2).
+
+A message body is a sequence of parts (bubbles): text, attachments (U+FFFC) and the app
+balloon (U+FFFD). `__kIMMessagePartAttributeName` numbers them; tapbacks, replies and edits
+refer to those numbers. Run lengths are UTF-16 code units and are converted to Python
+string indices here (emoji outside the BMP take two units but one `str` character).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from coldtexts.messages.models import Part, PartKind, TextRun
+from coldtexts.messages.typedstream import AttributedString, NSURLValue, utf16_length
+
+ATTACHMENT_CHAR = "\ufffc"
+APP_CHAR = "\ufffd"
+
+PART_KEY = "__kIMMessagePartAttributeName"
+GUID_KEY = "__kIMFileTransferGUIDAttributeName"
+TRANSCRIPTION_KEY = "IMAudioTranscription"
+MENTION_KEY = "__kIMMentionConfirmedMention"
+LINK_KEY = "__kIMLinkAttributeName"
+EFFECT_KEY = "__kIMTextEffectAttributeName"
+BOLD_KEY = "__kIMTextBoldAttributeName"
+ITALIC_KEY = "__kIMTextItalicAttributeName"
+UNDERLINE_KEY = "__kIMTextUnderlineAttributeName"
+STRIKETHROUGH_KEY = "__kIMTextStrikethroughAttributeName"
+
+_PLACEHOLDERS = re.compile("([\ufffc\ufffd])")
+
+#: iOS 18 text animations (smsdb.md §3.6).
+TEXT_EFFECTS: dict[int, str] = {
+    4: "Ripple", 5: "Big", 6: "Bloom", 8: "Nod", 9: "Shake", 10: "Jitter", 11: "Small",
+    12: "Explode",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BodyInfo:
+    parts: tuple[Part, ...]
+    text: str  # the text parts joined by newlines, without placeholders
+    transcriptions: dict[str, str] = field(default_factory=dict)  # attachment guid -> text
+    mentions: tuple[str, ...] = ()
+    unplaced_attachments: tuple[str, ...] = ()  # attachment guids no placeholder claimed
+
+
+def effect_name(value: object) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        return TEXT_EFFECTS.get(int(value), f"Effect {int(value)}")
+    return None
+
+
+def _utf16_slices(text: str, lengths: Sequence[int]) -> Iterator[str]:
+    """Cut `text` into consecutive pieces of the given UTF-16 lengths."""
+    if utf16_length(text) == len(text):  # no characters outside the BMP
+        start = 0
+        for length in lengths:
+            yield text[start : start + length]
+            start += length
+        return
+    position = 0
+    owed = 0  # units already consumed by a pair split across a run boundary
+    for length in lengths:
+        units = owed
+        start = position
+        while units < length and position < len(text):
+            units += 2 if ord(text[position]) > 0xFFFF else 1
+            position += 1
+        owed = units - length if units > length else 0
+        yield text[start:position]
+
+
+class _PartBuilder:
+    def __init__(self, attachment_guids: Sequence[str]) -> None:
+        self.parts: list[Part] = []
+        self.pending_runs: list[TextRun] = []
+        self.pending_index: int | None = None
+        self.available = list(attachment_guids)
+        self.transcriptions: dict[str, str] = {}
+        self.mentions: list[str] = []
+
+    def flush(self) -> None:
+        if self.pending_runs and self.pending_index is not None:
+            self.parts.append(Part(self.pending_index, PartKind.TEXT, tuple(self.pending_runs)))
+        self.pending_runs = []
+        self.pending_index = None
+
+    def claim_guid(self, guid: object) -> str | None:
+        if isinstance(guid, str) and guid:
+            if guid in self.available:
+                self.available.remove(guid)
+            return guid
+        return self.available.pop(0) if self.available else None
+
+    def add_attachment(self, index: int, attributes: Mapping[str, object]) -> None:
+        self.flush()
+        guid = self.claim_guid(attributes.get(GUID_KEY))
+        transcript = attributes.get(TRANSCRIPTION_KEY)
+        if guid is not None and isinstance(transcript, str) and transcript:
+            self.transcriptions[guid] = transcript
+        self.parts.append(Part(index, PartKind.ATTACHMENT, attachment_guid=guid))
+
+    def add_app(self, index: int) -> None:
+        self.flush()
+        self.parts.append(Part(index, PartKind.APP))
+
+    def add_text(self, index: int, text: str, attributes: Mapping[str, object]) -> None:
+        if self.pending_index is not None and self.pending_index != index:
+            self.flush()
+        self.pending_index = index
+        mention = attributes.get(MENTION_KEY)
+        if isinstance(mention, str) and mention:
+            if mention not in self.mentions:
+                self.mentions.append(mention)
+        else:
+            mention = None
+        link = attributes.get(LINK_KEY)
+        self.pending_runs.append(TextRun(
+            text=text,
+            bold=bool(_flag(attributes.get(BOLD_KEY))),
+            italic=bool(_flag(attributes.get(ITALIC_KEY))),
+            underline=bool(_flag(attributes.get(UNDERLINE_KEY))),
+            strikethrough=bool(_flag(attributes.get(STRIKETHROUGH_KEY))),
+            effect=effect_name(attributes.get(EFFECT_KEY)),
+            link=_link(link),
+            mention=mention,
+        ))
+
+    def add_piece(self, index: int, text: str, attributes: Mapping[str, object]) -> None:
+        """A run's text, split at placeholders (a run normally holds one or none)."""
+        for piece in _PLACEHOLDERS.split(text):
+            if piece == ATTACHMENT_CHAR:
+                self.add_attachment(index, attributes)
+            elif piece == APP_CHAR:
+                self.add_app(index)
+            elif piece:
+                self.add_text(index, piece, attributes)
+
+    def result(self) -> BodyInfo:
+        self.flush()
+        plain = "\n".join(part.text for part in self.parts if part.kind is PartKind.TEXT)
+        return BodyInfo(tuple(self.parts), plain, self.transcriptions, tuple(self.mentions),
+                        tuple(self.available))
+
+
+def _flag(value: object) -> bool:
+    return value is not None and value is not False and value != 0
+
+
+def _link(value: object) -> str | None:
+    if isinstance(value, NSURLValue):
+        return value.absolute
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
+def body_parts(body: AttributedString, attachment_guids: Sequence[str]) -> BodyInfo:
+    """The parts of a decoded attributedBody; attachments without a GUID attribute take the
+    next unused entry of `attachment_guids` (the message's attachments in order)."""
+    builder = _PartBuilder(attachment_guids)
+    index = 0
+    pieces = _utf16_slices(body.text, [run.length for run in body.runs])
+    for run, piece in zip(body.runs, pieces, strict=True):
+        part = run.attributes.get(PART_KEY)
+        if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
+            index = part
+        builder.add_piece(index, piece, run.attributes)
+    return builder.result()
+
+
+def plain_text_parts(text: str, attachment_guids: Sequence[str]) -> BodyInfo:
+    """Parts of a row with `text` but no attributedBody: split at the placeholders."""
+    builder = _PartBuilder(attachment_guids)
+    index = 0
+    for piece in _PLACEHOLDERS.split(text):
+        if piece == ATTACHMENT_CHAR:
+            builder.add_attachment(index, {})
+        elif piece == APP_CHAR:
+            builder.add_app(index)
+        elif piece:
+            builder.add_text(index, piece, {})
+            builder.flush()
+        else:
+            continue
+        index += 1
+    return builder.result()
