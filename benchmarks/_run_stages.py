@@ -1,0 +1,136 @@
+"""Stage functions for benchmarks/run.py, each run in its own process by _common.run_isolated.
+
+Each returns a dict; "seconds", when present, is the timed part only (setup such as
+imports or opening a backup with an already-derived key is excluded, and said so).
+The alternatives users would pick instead (iphone-backup-decrypt, iOSbackup, hashlib,
+pycryptodome, cryptography, pytypedstream, plain WeasyPrint) are measured here on the
+same backup as coldtexts, in the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import plistlib
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+# --- key derivation -------------------------------------------------------------------
+
+
+def keybag_parameters(backup_dir: str) -> dict[str, Any]:
+    """DPSL/DPIC/SALT/ITER from Manifest.plist's keybag (benchmark-side TLV walk)."""
+    manifest = plistlib.loads((Path(backup_dir) / "Manifest.plist").read_bytes())
+    blob: bytes = manifest["BackupKeyBag"]
+    found: dict[str, bytes] = {}
+    i = 0
+    while i + 8 <= len(blob):
+        tag = blob[i:i + 4].decode("latin-1")
+        length = int.from_bytes(blob[i + 4:i + 8], "big")
+        if tag in ("DPSL", "DPIC", "SALT", "ITER") and tag not in found:
+            found[tag] = blob[i + 8:i + 8 + length]
+        i += 8 + length
+    return {"dpsl": found["DPSL"].hex(), "dpic": int.from_bytes(found["DPIC"], "big"),
+            "salt": found["SALT"].hex(), "iterations": int.from_bytes(found["ITER"], "big")}
+
+
+def kdf_hashlib(password: str, dpsl: str, dpic: int, salt: str,
+                iterations: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    first = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(dpsl), dpic, 32)
+    key = hashlib.pbkdf2_hmac("sha1", first, bytes.fromhex(salt), iterations, 32)
+    return {"seconds": time.perf_counter() - start, "key": key.hex()}
+
+
+def kdf_pycryptodome(password: str, dpsl: str, dpic: int, salt: str,
+                     iterations: int) -> dict[str, Any]:
+    from Crypto.Hash import SHA1, SHA256
+    from Crypto.Protocol.KDF import PBKDF2
+
+    start = time.perf_counter()
+    first = PBKDF2(password.encode(), bytes.fromhex(dpsl), 32, count=dpic, hmac_hash_module=SHA256)
+    key = PBKDF2(first, bytes.fromhex(salt), 32, count=iterations, hmac_hash_module=SHA1)
+    return {"seconds": time.perf_counter() - start, "key": key.hex()}
+
+
+def kdf_cryptography(password: str, dpsl: str, dpic: int, salt: str,
+                     iterations: int) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    start = time.perf_counter()
+    first = PBKDF2HMAC(hashes.SHA256(), 32, bytes.fromhex(dpsl), dpic).derive(password.encode())
+    key = PBKDF2HMAC(hashes.SHA1(), 32, bytes.fromhex(salt), iterations).derive(first)
+    return {"seconds": time.perf_counter() - start, "key": key.hex()}
+
+
+# --- decryption: the alternatives -----------------------------------------------------
+
+
+def _tree_bytes(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def decrypt_iphone_backup_decrypt(backup_dir: str, key: str, out_dir: str) -> dict[str, Any]:
+    """extract_files of everything Messages needs, after unlocking with the derived key."""
+    from iphone_backup_decrypt import EncryptedBackup
+
+    out = Path(out_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    backup = EncryptedBackup(backup_directory=backup_dir, passphrase_key=bytes.fromhex(key))
+    backup.test_decryption()  # unlock + Manifest.db decryption: not timed (no PBKDF2 here)
+    start = time.perf_counter()
+    backup.extract_files(relative_paths_like="Library/SMS/%", output_folder=str(out),
+                         preserve_folders=True, domain_subfolders=True)
+    backup.extract_files(relative_paths_like="Library/AddressBook/%", output_folder=str(out),
+                         preserve_folders=True, domain_subfolders=True)
+    seconds = time.perf_counter() - start
+    files, size = _tree_bytes(out)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "files": files, "bytes": size}
+
+
+def decrypt_iosbackup(backup_dir: str, key: str, out_dir: str) -> dict[str, Any]:
+    """iOSbackup.getFolderDecryptedCopy of the same folders, after unlocking with the key."""
+    from iOSbackup import iOSbackup
+
+    out = Path(out_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    folder = Path(backup_dir)
+    backup = iOSbackup(udid=folder.name, derivedkey=key, backuproot=str(folder.parent))
+    start = time.perf_counter()
+    backup.getFolderDecryptedCopy(relativePath="Library/SMS", targetFolder=str(out),
+                                  includeDomains=["HomeDomain", "MediaDomain"])
+    backup.getFolderDecryptedCopy(relativePath="Library/AddressBook", targetFolder=str(out),
+                                  includeDomains=["HomeDomain"])
+    seconds = time.perf_counter() - start
+    files, size = _tree_bytes(out)
+    backup.close()
+    shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "files": files, "bytes": size}
+
+
+# --- attributedBody decoding ----------------------------------------------------------
+
+
+def _attributed_bodies(sms_db: str, limit: int) -> list[bytes]:
+    uri = Path(sms_db).resolve().as_uri() + "?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute("SELECT attributedBody FROM message WHERE attributedBody IS NOT NULL "
+                          "ORDER BY ROWID LIMIT ?", (limit,)).fetchall()
+    return [bytes(r[0]) for r in rows]
+
+
+def typedstream_pytypedstream(sms_db: str, limit: int) -> dict[str, Any]:
+    import typedstream
+
+    blobs = _attributed_bodies(sms_db, limit)
+    start = time.perf_counter()
+    for blob in blobs:
+        typedstream.unarchive_from_data(blob)
+    return {"seconds": time.perf_counter() - start, "items": len(blobs)}
