@@ -7,12 +7,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from coldtexts.exporters.base import RenderContext, RenderJob, RenderOptions, RenderResult
 
 from coldtexts.archive import Archive, Reason, RenderStats
 from coldtexts.archive.store import to_us
 from coldtexts.archive.volumes import split_volumes
+from coldtexts.errors import ConfigError
 from coldtexts.messages.models import Participant
+from coldtexts.view import ConversationView
 from test_archive_factory import (
     PageExporter,
     TranscriptExporter,
@@ -189,3 +192,40 @@ def test_year_follows_the_render_time_zone() -> None:
     dates = [to_us(new_year_utc.date)]
     assert split_volumes(dates, ZoneInfo("UTC"))[0].ref.key == "2020"
     assert split_volumes(dates, ZoneInfo("America/New_York"))[0].ref.key == "2019"
+
+
+def test_a_change_the_page_does_not_show_leaves_the_file_untouched(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    conv = conversation(1)
+    first = message("a", conv, 0, "hello")
+    run_once(root, [conv], [first])
+    page_path = root / "conversations/Person 1/2019.txt"
+    before = page_path.stat().st_mtime_ns
+    read = dataclasses.replace(first, date_read=first.date)  # not shown by PageExporter
+    _, stats = run_once(root, [conv], [read], src=source(5))
+    assert _reasons(stats)["conversations/Person 1/2019.txt"] is Reason.CONTENT_CHANGED
+    assert page_path.stat().st_mtime_ns == before
+    assert _reasons(_render(root))["conversations/Person 1/2019.txt"] is Reason.UNCHANGED
+
+
+class _Escaping(TranscriptExporter):
+    def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
+        return f"../{conversation.slug}.txt"
+
+
+def test_an_output_path_outside_the_archive_fails_that_output(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(1, 2)
+    with Archive.open(root) as archive:
+        archive.ingest(archive.begin_source(source()), convs, msgs, [])
+        stats = archive.render([_Escaping()], render_context(root))
+    assert [d.error for d in stats.failed] == [
+        "refusing to write outside the archive: '../Person 0.txt'"]
+    assert not (tmp_path / "Person 0.txt").exists()
+
+
+def test_an_unknown_time_zone_is_a_configuration_error(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    run_once(root, *dataset(1, 1))
+    with Archive.open(root) as archive, pytest.raises(ConfigError, match="Mars/Olympus"):
+        archive.render(exporters(), render_context(root, "Mars/Olympus"))

@@ -44,6 +44,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_relative(rel: str) -> None:
+    """Refuse any path that could leave the archive folder (an exporter bug)."""
+    if rel.startswith("/") or "\\" in rel or ":" in rel or any(
+            part in ("", ".", "..") for part in rel.split("/")):
+        raise ValueError(f"refusing to write outside the archive: {rel!r}")
+
+
 def record_file(conn: sqlite3.Connection, record: FileRecord) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO files (path, sha256, size, mtime_ns) VALUES (?, ?, ?, ?)",
@@ -61,6 +68,7 @@ class Publisher:
         self._made: set[str] = set()
 
     def _folders(self, rel: str) -> None:
+        check_relative(rel)
         # fsutil makes only the last folder private; parents made along the way would get
         # the umask's mode, so make each level here, top down.
         parts = rel.split("/")[:-1]
@@ -108,6 +116,7 @@ class NoOpPublisher(Publisher):
     writes = False
 
     def write(self, rel: str, data: bytes) -> FileRecord:
+        check_relative(rel)
         return FileRecord(rel, hashlib.sha256(data).hexdigest(), len(data), 0)
 
     def move_in(self, source: Path, rel: str, sha256: str) -> FileRecord:

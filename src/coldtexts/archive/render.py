@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any, Protocol, cast
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from coldtexts.errors import ConfigError
 from coldtexts.exporters.base import (
     Exporter,
     RenderContext,
@@ -56,7 +57,7 @@ class Renderer:
         self._publisher = publisher
         self._exporters = exporters
         self._ctx = ctx
-        self._zone = ZoneInfo(ctx.options.timezone)
+        self._zone = _zone(ctx.options.timezone)
         self._options_digest = _options_digest(ctx)
         self._names = load_names(conn)
         self._reasons: dict[str, Reason] = {}
@@ -208,9 +209,10 @@ class Renderer:
                                  "returned no data")
         sha = None
         if error is None and result.data is not None:
-            record = self._publisher.write(out.path, result.data)
-            record_file(self._conn, record)
-            sha = record.sha256
+            try:
+                sha = self._write(out.path, result.data)
+            except ValueError as exc:  # an output path outside the archive
+                error = str(exc)
         self._conn.execute(
             "INSERT OR REPLACE INTO renders (path, conversation_id, volume_key, exporter, "
             "fingerprint, options_digest, content_digest, sha256, error, rendered_at) "
@@ -219,6 +221,24 @@ class Renderer:
              self._options_digest, out.content_digest, sha, error, now_us()),
         )
         self.stats.decisions.append(RenderDecision(slug, out.path, reason, error))
+
+    def _write(self, rel: str, data: bytes) -> str:
+        """Publish `data` unless the file already holds exactly these bytes (a change the
+        output does not show): untouched files keep their mtime for backup tools."""
+        sha = hashlib.sha256(data).hexdigest()
+        known = self._conn.execute(
+            "SELECT sha256, size, mtime_ns FROM files WHERE path = ?", (rel,)
+        ).fetchone()
+        if known is not None and known[0] == sha:
+            try:
+                stat = (self._publisher.root / rel).stat()
+            except FileNotFoundError:
+                stat = None
+            if stat is not None and (stat.st_size, stat.st_mtime_ns) == (known[1], known[2]):
+                return sha
+        record = self._publisher.write(rel, data)
+        record_file(self._conn, record)
+        return record.sha256
 
     # -- archive-wide pages -----------------------------------------------------------------
     def _site(self, views: list[ConversationView], chosen: list[ConversationPlan]) -> None:
@@ -277,6 +297,15 @@ class SitePages(Protocol):
 
 
 _EMPTY = ConversationView("", "", "", (), False, "", (), 0, None, None)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"Unknown time zone {name!r}; use an IANA name such as Europe/Paris."
+        ) from exc
 
 
 def _options_digest(ctx: RenderContext) -> str:
