@@ -84,7 +84,7 @@ def test_values_of_every_supported_class_round_trip() -> None:
     rel = got["rel"]
     assert isinstance(rel, NSURLValue) and rel.absolute == "https://example.com/b/c"
     assert got["list"] == [1, "x"] and got["dict"] == {"nested": {"deep": 1}}
-    shape = to_expected_shape(body)["runs"][0]["attributes"]  # type: ignore[index]
+    shape = to_expected_shape(body)["runs"][0]["attributes"]
     assert shape["rel"] == {"url": {"base": {"url": "https://example.com/"}, "relative": "b/c"}}
     assert shape["data"] == {"data_b64": "AP8="}
 
