@@ -27,6 +27,7 @@ from coldtexts.messages.models import (
 )
 
 from .conversations import ConversationIndex, conversation_title
+from .presence import mark_source_complete, refresh_presence
 from .revisions import RevisionRow, revisions_between
 from .store import to_us, transaction
 from .types import IngestStats
@@ -74,7 +75,6 @@ class _Existing(NamedTuple):
     id: int
     hash: bytes
     version_date: int
-    gone_as_of: int | None
 
 
 class Ingester:
@@ -89,6 +89,7 @@ class Ingester:
         self.stats = IngestStats()
         self._names: dict[str, str] = {}
         self._titles: dict[int, str] = {}
+        self._sightings_changed = False
 
     def run(self, conversations: Iterable[Conversation], messages: Iterable[Message],
             reactions: Iterable[Reaction], *, complete: bool) -> IngestStats:
@@ -105,8 +106,7 @@ class Ingester:
             for reaction_batch in _batches(reactions):
                 self._reaction_batch(index, reaction_batch)
             self._attach_dangling_reactions()
-            if complete:
-                self._mark_no_longer_on_device()
+            self._refresh_presence(complete)
         return self.stats
 
     # -- messages ---------------------------------------------------------------------------
@@ -135,12 +135,6 @@ class Ingester:
                 self.stats.messages_new += 1
                 continue
             seen.append((old.id, self._udid, self._date))
-            if old.gone_as_of is not None and self._date > old.gone_as_of:
-                self._conn.execute(
-                    "UPDATE messages SET gone_as_of = NULL, gone_source = NULL WHERE id = ?",
-                    (old.id,),
-                )
-                self.stats.back_on_device += 1
             if old.hash == digest:
                 self.stats.messages_unchanged += 1
             else:
@@ -151,12 +145,14 @@ class Ingester:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
+        before = self._conn.total_changes
         self._conn.executemany(
             "INSERT INTO sightings (message_id, udid, last_date) VALUES (?, ?, ?) "
             "ON CONFLICT (message_id, udid) DO UPDATE SET last_date = excluded.last_date "
             "WHERE excluded.last_date > sightings.last_date",
             seen,
         )
+        self._sightings_changed |= self._conn.total_changes != before
         self._add_attachments(
             [(m.guid, a) for m in batch for a in m.attachments]
         )
@@ -171,7 +167,7 @@ class Ingester:
     def _existing_messages(self, guids: list[str]) -> dict[str, _Existing]:
         marks = ",".join("?" * len(guids))
         rows = self._conn.execute(
-            "SELECT guid, id, hash, version_date, gone_as_of FROM messages "
+            "SELECT guid, id, hash, version_date FROM messages "
             f"WHERE guid IN ({marks})",
             guids,
         )
@@ -292,11 +288,14 @@ class Ingester:
         return int(row[0]) if row else None
 
     # -- messages the device no longer has --------------------------------------------------
-    def _mark_no_longer_on_device(self) -> None:
-        cursor = self._conn.execute(
-            "UPDATE messages SET gone_as_of = :date, gone_source = :source "
-            "WHERE gone_as_of IS NULL AND id IN (SELECT message_id FROM sightings "
-            "WHERE udid = :udid AND last_date < :date)",
-            {"date": self._date, "source": self._source_id, "udid": self._udid},
-        )
-        self.stats.marked_no_longer_on_device += cursor.rowcount
+    def _refresh_presence(self, complete: bool) -> None:
+        newly_complete = False
+        if complete:
+            before = self._conn.total_changes
+            mark_source_complete(self._conn, self._source_id)
+            newly_complete = self._conn.total_changes != before
+        if not (newly_complete or self._sightings_changed):
+            return  # the same backup again: nothing can have changed
+        changes = refresh_presence(self._conn, self._udid)
+        self.stats.marked_no_longer_on_device += changes.flagged
+        self.stats.back_on_device += changes.cleared

@@ -9,7 +9,8 @@ Conventions: dates are integers, microseconds since 1970-01-01 UTC; paths are
 archive-relative POSIX strings; message and reaction bodies are the model's JSON.
 
 Tables (what `sqlite3 coldtexts.db` shows a reader decades from now):
-  sources        every ingested backup: device UDID, name, iOS version, backup date
+  sources        every ingested backup: device UDID, name, iOS version, backup date,
+                 whether it was read completely (m003)
   conversations  one per archived conversation; `slug` is its folder, assigned once
   chat_guids     every chat GUID (SMS/iMessage threads, other phones) -> conversation
   handles        phone numbers / emails and the contact name last seen for them
@@ -178,6 +179,13 @@ LEFT JOIN handles h ON h.handle = m.sender;
 """
 
 
+# Whether a source was a complete read of its backup: only a complete backup can say a
+# message is no longer on the phone. Sources from before m003 are taken as incomplete.
+M003_SOURCE_COMPLETE = """
+ALTER TABLE sources ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     name: str
@@ -187,6 +195,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("m001_initial", M001_INITIAL),
     Migration("m002_message_fts", M002_MESSAGE_FTS),
+    Migration("m003_source_complete", M003_SOURCE_COMPLETE),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
