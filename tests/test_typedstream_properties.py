@@ -49,8 +49,9 @@ def bodies(draw: st.DrawFn) -> tuple[str, list[tuple[int, dict[str, object]]]]:
     cuts = sorted(draw(st.lists(st.integers(0, total), max_size=5)))
     edges = [0, *cuts, total]
     shared = draw(attribute_dicts)
-    runs: list[tuple[int, dict[str, object]]] = [(b - a, shared if draw(st.booleans()) else draw(attribute_dicts))
-            for a, b in itertools.pairwise(edges)]
+    runs: list[tuple[int, dict[str, object]]] = [
+        (b - a, shared if draw(st.booleans()) else draw(attribute_dicts))
+        for a, b in itertools.pairwise(edges)]
     return text, runs
 
 
