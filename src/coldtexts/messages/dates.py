@@ -18,6 +18,7 @@ APPLE_EPOCH_UNIX = 978_307_200
 _NANOSECONDS_THRESHOLD = 1e12
 # datetime's range ends in the year 9999; refuse values beyond it instead of raising.
 _MAX_SECONDS = 250_000_000_000.0
+_MAX_NANOSECONDS = 250_000_000_000 * 1_000_000_000
 
 
 def apple_seconds(value: int | float | None) -> float | None:
@@ -34,6 +35,8 @@ def apple_seconds(value: int | float | None) -> float | None:
 
 def apple_time(value: int | float | None) -> datetime | None:
     """An sms.db date (seconds or nanoseconds since 2001) as an aware UTC datetime."""
+    if type(value) is int and _NANOSECONDS_THRESHOLD <= value <= _MAX_NANOSECONDS:
+        return APPLE_EPOCH + timedelta(microseconds=value // 1000)  # the common case, fast
     seconds = apple_seconds(value)
     if seconds is None:
         return None

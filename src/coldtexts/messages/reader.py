@@ -1,0 +1,232 @@
+"""The sms.db reader: a read-only, streaming view of a Messages database.
+
+    with SmsDatabase.open(path, contacts) as db:
+        for conversation in db.conversations(): ...
+        for message in db.messages(): ...      # ordered by date; tapbacks excluded
+        for reaction in db.reactions(): ...
+        db.problems                            # what could not be read faithfully
+
+The file is opened with SQLite's read-only mode, its WAL applied (reader_sqlite). The
+query is built from the columns that exist (reader_query), never from the iOS version.
+Rows are streamed from a cursor, so memory stays flat however many messages there are;
+only handles, chats and the set of message ids that have attachments are held in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..errors import MessagesDatabaseCorruptError
+from . import classify
+from .contacts import ContactBook
+from .dates import apple_time
+from .models import Attachment, Conversation, Message, Participant, Reaction, ReadProblem
+from .reader_query import ATTACHMENT_FIELDS, F, Schema
+from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
+from .reader_sqlite import ReadOnlyDatabase, looks_like_sqlite
+
+_REQUIRED_TABLES = ("message", "handle", "chat", "chat_message_join")
+_FETCH = 512
+_A = {name: index for index, name in enumerate(ATTACHMENT_FIELDS)}
+
+
+class SmsDatabase:
+    def __init__(self, database: ReadOnlyDatabase, path: Path, contacts: ContactBook) -> None:
+        self._database = database
+        self._connection = database.connection
+        self._name = path.name
+        self.contacts = contacts
+        self.problems: list[ReadProblem] = []
+        self.schema = Schema.probe(self._connection)
+        missing = [t for t in _REQUIRED_TABLES if t not in self.schema.tables]
+        if missing:
+            raise MessagesDatabaseCorruptError(
+                f"{path.name} is not a Messages database (no {', '.join(missing)} table); "
+                "check that the backup is complete.")
+        self.handles = {int(r[0]): str(r[1]) for r in self._connection.execute(
+            "SELECT ROWID, id FROM handle")}
+        self._chat_guids = {int(r[0]): str(r[1]) for r in self._connection.execute(
+            "SELECT ROWID, guid FROM chat")}
+        self._with_attachments = self._attachment_message_ids()
+        self._attachment_sql = self.schema.attachment_select()
+        self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
+                                       self.problems)
+
+    @classmethod
+    def open(cls, path: Path, contacts: ContactBook | None = None) -> SmsDatabase:
+        """Open `path` read-only; MessagesDatabaseCorruptError when it cannot be read."""
+        if not looks_like_sqlite(path):
+            raise MessagesDatabaseCorruptError(
+                f"{path.name} is not an SQLite database (corrupt or truncated); "
+                "make a fresh backup and try again.")
+        try:
+            database = ReadOnlyDatabase(path)
+        except (sqlite3.Error, OSError) as exc:
+            raise _corrupt(path.name, exc) from exc
+        try:
+            return cls(database, path, contacts or ContactBook())
+        except sqlite3.Error as exc:
+            database.close()
+            raise _corrupt(path.name, exc) from exc
+        except BaseException:
+            database.close()
+            raise
+
+    def close(self) -> None:
+        self._database.close()
+
+    def __enter__(self) -> SmsDatabase:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- public streams -------------------------------------------------------------------------
+    def count_messages(self) -> int:
+        """How many rows messages() will yield (tapbacks excluded)."""
+        return int(self._guarded(lambda: self._connection.execute(
+            self.schema.message_count()).fetchone()[0]))
+
+    def owner_handles(self) -> frozenset[str]:
+        """The owner's own addresses (destination_caller_id values)."""
+        if "destination_caller_id" not in self.schema.message:
+            return frozenset()
+        rows = self._guarded(lambda: self._connection.execute(
+            "SELECT DISTINCT destination_caller_id FROM message "
+            "WHERE destination_caller_id IS NOT NULL AND destination_caller_id != ''"
+        ).fetchall())
+        return frozenset(str(r[0]) for r in rows)
+
+    def conversations(self) -> Iterator[Conversation]:
+        """Every chat with its participants; duplicates sharing an identifier are reported."""
+        members: dict[int, list[int]] = {}
+        for chat_id, handle_id in self._guarded(lambda: self._connection.execute(
+                "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, ROWID"
+        ).fetchall()):
+            members.setdefault(int(chat_id), []).append(int(handle_id))
+        rows = self._guarded(lambda: self._connection.execute(
+            self.schema.chat_select()).fetchall())
+        identifiers = Counter(str(r[2]) for r in rows if r[2])
+        for rowid, guid, identifier, service, display_name, style in rows:
+            if identifier and identifiers[str(identifier)] > 1:
+                self.problems.append(ReadProblem(
+                    "duplicate_chat", str(guid),
+                    f"{identifiers[str(identifier)]} chats share this identifier; kept apart"))
+            participants = tuple(
+                Participant(h, self.contacts.name_for(h))
+                for h in (handle_text(self.handles, hid) for hid in members.get(int(rowid), []))
+                if h is not None)
+            guid = str(guid)
+            yield Conversation(
+                guid=guid, identifier=str(identifier or guid),
+                service=classify.service_name(service), display_name=display_name or None,
+                is_group=style == 43 or ";+;" in guid, participants=participants)
+
+    def messages(self) -> Iterator[Message]:
+        """Every non-tapback row, by date; one Message per row however many chats hold it."""
+        for row, chats, deleted in self._grouped_rows(tapbacks=False):
+            yield self._converter.message(row, chats, deleted)
+
+    def reactions(self) -> Iterator[Reaction]:
+        """Every tapback row (added and removed), by date, with its target and part."""
+        for row, chats, deleted in self._grouped_rows(tapbacks=True):
+            reaction = self._reaction(row, chats + deleted)
+            if reaction is not None:
+                yield reaction
+
+    # -- internals ------------------------------------------------------------------------------
+    def _grouped_rows(self, *, tapbacks: bool) -> Iterator[tuple[Any, list[int], list[int]]]:
+        """Rows of one message arrive adjacent (one per chat): fold them into one."""
+        sql = self.schema.message_select(tapbacks=tapbacks)
+        chat_i, deleted_i = F["chat_id"], F["deleted_chat_id"]
+        current: Any = None
+        current_id: Any = None
+        chats: list[int] = []
+        deleted: list[int] = []
+        try:
+            cursor = self._connection.execute(sql)
+            while batch := cursor.fetchmany(_FETCH):
+                for row in batch:
+                    chat, gone = row[chat_i], row[deleted_i]
+                    if row[0] == current_id:  # the same message in another chat
+                        if chat is not None and chat not in chats:
+                            chats.append(chat)
+                        if gone is not None and gone not in deleted:
+                            deleted.append(gone)
+                        continue
+                    if current is not None:
+                        yield current, chats, deleted
+                    current, current_id = row, row[0]
+                    chats = [] if chat is None else [chat]
+                    deleted = [] if gone is None else [gone]
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(self._name, exc) from exc
+        if current is not None:
+            yield current, chats, deleted
+
+    def _reaction(self, row: Any, chat_ids: list[int]) -> Reaction | None:
+        guid = str(row[F["guid"]])
+        code = classify.tapback_code(row[F["associated_message_type"]])
+        target = classify.parse_associated_guid(row[F["associated_message_guid"]])
+        if code is None or target is None:
+            self.problems.append(ReadProblem("dangling_tapback", guid, "tapback has no target"))
+            return None
+        if not self._message_exists(target.guid):
+            self.problems.append(ReadProblem(
+                "dangling_tapback", guid, f"targets {target.guid}, which is not in sms.db"))
+        from_me = bool(row[F["is_from_me"]])
+        emoji = row[F["associated_message_emoji"]] or classify.TAPBACK_EMOJI.get(code.kind)
+        attachments = tuple(self._attachments_of(int(row[F["ROWID"]])))
+        return Reaction(
+            guid=guid, target_guid=target.guid, target_part=target.part, kind=code.kind,
+            added=code.added, is_from_me=from_me,
+            sender=None if from_me else handle_text(self.handles, row[F["handle_id"]]),
+            date=apple_time(row[F["date"]]) or apple_time(1),  # type: ignore[arg-type]
+            emoji=emoji, attachments=attachments,
+            chat_guids=tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
+
+    def _message_exists(self, guid: str) -> bool:
+        return self._connection.execute(
+            "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
+
+    def _attachment_message_ids(self) -> frozenset[int]:
+        if "message_attachment_join" not in self.schema.tables:
+            return frozenset()
+        return frozenset(int(r[0]) for r in self._connection.execute(
+            "SELECT DISTINCT message_id FROM message_attachment_join"))
+
+    def _attachments_of(self, message_rowid: int) -> list[Attachment]:
+        if message_rowid not in self._with_attachments:
+            return []
+        rows = self._connection.execute(self._attachment_sql, (message_rowid,)).fetchall()
+        return [_attachment(row) for row in rows]
+
+    def _guarded(self, action: Any) -> Any:
+        try:
+            return action()
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(self._name, exc) from exc
+
+
+def _attachment(row: Any) -> Attachment:
+    total = row[_A["total_bytes"]]
+    return Attachment(
+        guid=str(row[_A["guid"]]), filename=row[_A["filename"]] or None,
+        transfer_name=row[_A["transfer_name"]] or None, mime_type=row[_A["mime_type"]] or None,
+        uti=row[_A["uti"]] or None, total_bytes=int(total) if total is not None else None,
+        is_sticker=bool(row[_A["is_sticker"]]), hidden=bool(row[_A["hide_attachment"]]),
+        created=apple_time(row[_A["created_date"]]),
+        sticker_source=sticker_source_from_plist(row[_A["sticker_user_info"]]),
+        description=row[_A["emoji_image_short_description"]] or None)
+
+
+def _corrupt(name: str, exc: BaseException) -> MessagesDatabaseCorruptError:
+    return MessagesDatabaseCorruptError(
+        f"{name} cannot be read ({exc}); it is corrupt or truncated: make a fresh backup "
+        "and try again.")

@@ -1,0 +1,108 @@
+"""The SELECT statements of the sms.db reader, built from the columns that exist.
+
+Every message query returns the same fixed column order (`MESSAGE_FIELDS`); a column the
+database lacks is selected as NULL, so row handling never branches on the iOS version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from .reader_sqlite import table_columns, table_names
+
+MESSAGE_FIELDS = (
+    "ROWID", "guid", "text", "attributedBody", "service", "handle_id",
+    "destination_caller_id", "subject", "date", "date_read", "date_delivered",
+    "date_edited", "date_retracted", "is_from_me", "error", "item_type", "other_handle",
+    "group_title", "group_action_type", "share_status", "associated_message_guid",
+    "associated_message_type", "associated_message_emoji", "balloon_bundle_id",
+    "payload_data", "expressive_send_style_id", "thread_originator_guid",
+    "thread_originator_part", "message_summary_info", "is_audio_message", "filter_action",
+    "cache_has_attachments",
+)
+# Derived columns appended after MESSAGE_FIELDS.
+DERIVED_FIELDS = ("chat_id", "deleted_chat_id", "reply_missing")
+F = {name: index for index, name in enumerate(MESSAGE_FIELDS + DERIVED_FIELDS)}
+
+TAPBACK_PREDICATE = ("(m.associated_message_type = 1000 OR "
+                     "m.associated_message_type BETWEEN 2000 AND 3999)")
+
+ATTACHMENT_FIELDS = (
+    "guid", "filename", "transfer_name", "mime_type", "uti", "total_bytes", "is_sticker",
+    "hide_attachment", "created_date", "sticker_user_info", "emoji_image_short_description",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """What this sms.db has: tables and the columns of the ones the reader uses."""
+
+    tables: frozenset[str]
+    message: frozenset[str]
+    attachment: frozenset[str]
+    chat: frozenset[str]
+
+    @classmethod
+    def probe(cls, connection: sqlite3.Connection) -> Schema:
+        return cls(tables=table_names(connection),
+                   message=table_columns(connection, "message"),
+                   attachment=table_columns(connection, "attachment"),
+                   chat=table_columns(connection, "chat"))
+
+    @property
+    def has_tapbacks(self) -> bool:
+        return "associated_message_type" in self.message
+
+    @property
+    def has_recoverable(self) -> bool:
+        return "chat_recoverable_message_join" in self.tables
+
+    def message_select(self, *, tapbacks: bool) -> str:
+        """Messages (tapbacks=False) or tapback rows (True), ordered by date then ROWID.
+
+        A message in several chats comes back as adjacent rows, one per chat.
+        """
+        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
+                  for name in MESSAGE_FIELDS]
+        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
+        fields.append("c.chat_id")
+        if self.has_recoverable:
+            joins.append("LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID")
+            fields.append("d.chat_id")
+        else:
+            fields.append("NULL")
+        if "thread_originator_guid" in self.message:
+            fields.append("(m.thread_originator_guid IS NOT NULL AND m.thread_originator_guid "
+                          "!= '' AND NOT EXISTS (SELECT 1 FROM message t "
+                          "WHERE t.guid = m.thread_originator_guid))")
+        else:
+            fields.append("0")
+        where = ""
+        if self.has_tapbacks:
+            where = f"WHERE {TAPBACK_PREDICATE}" if tapbacks else f"WHERE NOT {TAPBACK_PREDICATE}"
+            where = where.replace("m.associated_message_type",
+                                  "COALESCE(m.associated_message_type, 0)")
+        elif tapbacks:
+            where = "WHERE 0"
+        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
+                "ORDER BY m.date, m.ROWID")
+
+    def message_count(self) -> str:
+        where = ""
+        if self.has_tapbacks:
+            where = "WHERE NOT " + TAPBACK_PREDICATE.replace(
+                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)")
+        return f"SELECT COUNT(*) FROM message m {where}"
+
+    def attachment_select(self) -> str:
+        fields = [f"a.{name}" if name in self.attachment else f"NULL AS {name}"
+                  for name in ATTACHMENT_FIELDS]
+        return (f"SELECT {', '.join(fields)} FROM message_attachment_join j "
+                "JOIN attachment a ON a.ROWID = j.attachment_id "
+                "WHERE j.message_id = ? ORDER BY j.ROWID")
+
+    def chat_select(self) -> str:
+        wanted = ("ROWID", "guid", "chat_identifier", "service_name", "display_name", "style")
+        fields = [name if name in self.chat else f"NULL AS {name}" for name in wanted]
+        return f"SELECT {', '.join(fields)} FROM chat ORDER BY ROWID"

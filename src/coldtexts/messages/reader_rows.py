@@ -1,0 +1,258 @@
+"""One sms.db message row (fixed column order, reader_query.F) to the typed model.
+
+Bodies, edit histories and payloads are decoded here; a blob that cannot be decoded is
+recorded as a ReadProblem and the message is kept with whatever the plain columns hold.
+"""
+
+from __future__ import annotations
+
+import plistlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import UndecodableError
+from . import classify
+from .attributed import body_parts, plain_text_parts
+from .dates import apple_time
+from .models import (
+    AppMessage,
+    Attachment,
+    EventKind,
+    GroupEvent,
+    LinkPreview,
+    Message,
+    MessageKind,
+    Part,
+    PartKind,
+    ReadProblem,
+    ReplyRef,
+)
+from .plists import parse_balloon_bundle_id, parse_payload, parse_summary_info
+from .reader_query import F
+from .typedstream import decode_attributed_body
+
+Row = Sequence[Any]
+_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+_ORDINARY = frozenset({None, 0, 2, 3})
+# Fixed column positions (reader_query.F), bound once: this loop runs a million times.
+_ROWID, _GUID, _TEXT, _BODY = F["ROWID"], F["guid"], F["text"], F["attributedBody"]
+_SERVICE, _HANDLE_ID, _OWNER, _SUBJECT = (F["service"], F["handle_id"],
+                                          F["destination_caller_id"], F["subject"])
+_DATE, _DATE_READ, _DATE_DELIVERED = F["date"], F["date_read"], F["date_delivered"]
+_DATE_EDITED, _DATE_RETRACTED = F["date_edited"], F["date_retracted"]
+_FROM_ME, _ERROR, _ITEM_TYPE = F["is_from_me"], F["error"], F["item_type"]
+_ASSOCIATED_TYPE, _BUNDLE, _PAYLOAD = (F["associated_message_type"], F["balloon_bundle_id"],
+                                       F["payload_data"])
+_EFFECT, _THREAD, _SUMMARY = (F["expressive_send_style_id"], F["thread_originator_guid"],
+                              F["message_summary_info"])
+_AUDIO, _FILTER, _HAS_ATTACHMENTS = (F["is_audio_message"], F["filter_action"],
+                                     F["cache_has_attachments"])
+
+
+def _time(value: Any) -> datetime | None:
+    return apple_time(value) if value else None
+
+# Payloads these bundles carry are raw protobuf, kept verbatim (smsdb.md §3.4); these
+# words describe them when even the protobuf cannot be read.
+RAW_PAYLOAD_APPS = {
+    "com.apple.Handwriting.HandwritingProvider": ("handwriting", "Handwritten message"),
+    "com.apple.DigitalTouchBalloonProvider": ("digital_touch", "Digital Touch message"),
+}
+KNOWN_BALLOONS = frozenset({
+    "com.apple.messages.URLBalloonProvider",
+    "com.apple.Handwriting.HandwritingProvider",
+    "com.apple.DigitalTouchBalloonProvider",
+    "com.apple.PassbookUIService.PeerPaymentMessagesExtension",
+    "com.apple.ActivityMessagesApp.MessagesExtension",
+    "com.apple.mobileslideshow.PhotosMessagesApp",
+    "com.apple.SafetyMonitorApp.SafetyMonitorMessages",
+    "com.apple.findmy.FindMyMessagesApp",
+    "com.apple.messages.Polls",
+})
+
+
+def handle_text(handles: dict[int, str], rowid: Any) -> str | None:
+    if not rowid or rowid < 0:
+        return None
+    return handles.get(int(rowid))
+
+
+class RowConverter:
+    """Turns message rows into Message objects; collects problems as it goes."""
+
+    def __init__(self, handles: dict[int, str], chats: dict[int, str],
+                 attachments: Callable[[int], list[Attachment]],
+                 problems: list[ReadProblem]) -> None:
+        self.handles = handles
+        self.chats = chats
+        self.attachments = attachments
+        self.problems = problems
+
+    def message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]) -> Message:
+        guid = str(row[_GUID])
+        from_me = bool(row[_FROM_ME])
+        flag = row[_HAS_ATTACHMENTS]
+        attachments = self.attachments(row[_ROWID]) if flag is None or flag else []
+        text_column = row[_TEXT] or ""
+        parts, text, attachments, undecodable = self._body(row, guid, text_column, attachments)
+        kind = MessageKind.MESSAGE
+        fields: dict[str, Any] = {}
+        event: GroupEvent | None = None
+        extra: dict[str, Any] = {}
+        if row[_BUNDLE]:
+            kind = MessageKind.APP
+            fields.update(self._balloon(guid, str(row[_BUNDLE]), row[_PAYLOAD], text))
+        if row[_ITEM_TYPE]:
+            event = self._event(row, from_me)
+            kind = MessageKind.EVENT if event is not None else kind
+        if row[_SUMMARY]:
+            fields.update(self._edits(guid, row[_SUMMARY]))
+            if fields.get("unsent_parts") and _fully_unsent(fields["unsent_parts"], parts):
+                kind = MessageKind.EVENT
+                event = event or GroupEvent(EventKind.FULLY_UNSENT, actor=self._sender(row),
+                                            actor_is_me=from_me)
+        if row[_ASSOCIATED_TYPE] not in _ORDINARY:
+            extra = self._associated(row, guid, fields)
+            if extra.get("poll_vote"):
+                kind = MessageKind.APP
+        reply = fields.pop("reply_to", None) or (self._reply(row, guid) if row[_THREAD]
+                                                 else None)
+        chats = self.chats
+        chat_guids = tuple(chats[c] for c in chat_ids if c in chats)
+        deleted_guids = tuple(chats[c] for c in deleted_ids if c in chats)
+        if deleted_guids:
+            chat_guids += tuple(g for g in deleted_guids if g not in chat_guids)
+        elif not chat_guids:
+            self.problems.append(ReadProblem("orphan", guid, "message is in no chat"))
+        is_audio = bool(row[_AUDIO])
+        subject = row[_SUBJECT] or None
+        return Message(
+            guid=guid, rowid=row[_ROWID], chat_guids=chat_guids, kind=kind, is_from_me=from_me,
+            sender=None if from_me else self.handles.get(row[_HANDLE_ID]),
+            service=classify.service_name(row[_SERVICE], has_attachments=bool(attachments),
+                                          has_subject=subject is not None),
+            date=apple_time(row[_DATE]) or _EPOCH,
+            date_read=_time(row[_DATE_READ]), date_delivered=_time(row[_DATE_DELIVERED]),
+            date_edited=_time(row[_DATE_EDITED]), date_retracted=_time(row[_DATE_RETRACTED]),
+            text=text, parts=tuple(parts), attachments=tuple(attachments),
+            subject=subject, reply_to=reply,
+            effect=classify.effect_name(row[_EFFECT]) if row[_EFFECT] else None,
+            event=event, is_audio_message=is_audio,
+            audio_expired=is_audio and not any(a.filename for a in attachments),
+            failed=bool(row[_ERROR]), deleted_on_device=bool(deleted_guids),
+            filtered=classify.filter_name(row[_FILTER]) if row[_FILTER] else None,
+            owner_address=row[_OWNER] or None,
+            body_undecodable=undecodable, extra={k: str(v) for k, v in extra.items()},
+            **fields)
+
+    # -- pieces -----------------------------------------------------------------------------------
+    def _sender(self, row: Row) -> str | None:
+        return handle_text(self.handles, row[F["handle_id"]])
+
+    def _body(self, row: Row, guid: str, text_column: str, attachments: list[Attachment]
+              ) -> tuple[list[Part], str, list[Attachment], bool]:
+        guids = [a.guid for a in attachments]
+        blob = row[_BODY]
+        if blob:
+            try:
+                info = body_parts(decode_attributed_body(bytes(blob)), guids)
+            except UndecodableError as exc:
+                self.problems.append(ReadProblem("undecodable_body", guid, str(exc)))
+                plain = plain_text_parts(text_column, guids)
+                return list(plain.parts), plain.text, attachments, True
+            if info.transcriptions:
+                attachments = [_with_transcription(a, info.transcriptions.get(a.guid))
+                               for a in attachments]
+            return list(info.parts), info.text or text_column, attachments, False
+        plain = plain_text_parts(text_column, guids)
+        return list(plain.parts), plain.text, attachments, False
+
+    def _balloon(self, guid: str, raw_bundle: str, payload: Any, text: str) -> dict[str, Any]:
+        bundle = parse_balloon_bundle_id(raw_bundle)
+        kind, words = RAW_PAYLOAD_APPS.get(bundle, ("app", bundle))
+        if bundle not in KNOWN_BALLOONS and not bundle.endswith("com.apple.messages.Polls"):
+            self.problems.append(ReadProblem("unknown_balloon", guid, bundle))
+        if not payload:
+            return {"app": AppMessage(bundle_id=bundle, kind=kind, description=words)}
+        try:
+            info = parse_payload(bundle, bytes(payload), text=text)
+        except UndecodableError as exc:
+            # Kept verbatim so nothing is lost; described by the bundle alone.
+            self.problems.append(ReadProblem("undecodable_payload", guid, str(exc)))
+            return {"app": AppMessage(bundle_id=bundle, kind=kind, description=words,
+                                      raw_payload=bytes(payload))}
+        link: LinkPreview | None = info.link_preview
+        app: AppMessage | None = info.app
+        return {"link_preview": link, "app": app}
+
+    def _edits(self, guid: str, blob: Any) -> dict[str, Any]:
+        if not blob:
+            return {}
+        try:
+            info = parse_summary_info(bytes(blob))
+        except UndecodableError as exc:
+            self.problems.append(ReadProblem("undecodable_body", guid,
+                                             f"message_summary_info: {exc}"))
+            return {}
+        return {"edits": tuple(info.edits), "unsent_parts": tuple(info.unsent_parts)}
+
+    def _event(self, row: Row, from_me: bool) -> GroupEvent | None:
+        item_type = row[F["item_type"]] or 0
+        if not item_type:
+            return None
+        other = row[F["other_handle"]] or 0
+        return classify.group_event(classify.EventRow(
+            item_type=int(item_type), group_action_type=int(row[F["group_action_type"]] or 0),
+            actor=None if from_me else self._sender(row), actor_is_me=from_me,
+            other_handle=handle_text(self.handles, other), other_handle_id=int(other),
+            handle_id=int(row[F["handle_id"]] or 0), group_title=row[F["group_title"]],
+            share_status=row[F["share_status"]]))
+
+    def _reply(self, row: Row, guid: str) -> ReplyRef | None:
+        target = row[F["thread_originator_guid"]]
+        if not target:
+            return None
+        if row[F["reply_missing"]]:
+            self.problems.append(ReadProblem("reply_target_missing", guid,
+                                             f"replies to {target}, which is not in sms.db"))
+        return ReplyRef(str(target), classify.parse_thread_part(row[F["thread_originator_part"]]))
+
+    def _associated(self, row: Row, guid: str, fields: dict[str, Any]) -> dict[str, Any]:
+        code = row[F["associated_message_type"]]
+        if classify.is_ordinary_associated_type(code):
+            return {}
+        if code == classify.POLL_VOTE:
+            target = classify.parse_associated_guid(row[F["associated_message_guid"]])
+            if fields.get("app") is None:
+                fields["app"] = AppMessage(bundle_id="com.apple.messages.Polls",
+                                           kind="poll_vote", description="Voted in a poll")
+            if target is not None:
+                fields["reply_to"] = ReplyRef(target.guid, target.part)
+            return {"poll_vote": 1}
+        self.problems.append(ReadProblem("unknown_type", guid,
+                                         f"associated_message_type {code}"))
+        return {"associated_message_type": code}
+
+
+def _with_transcription(attachment: Attachment, transcription: str | None) -> Attachment:
+    if not transcription or attachment.transcription:
+        return attachment
+    return replace(attachment, transcription=transcription)
+
+
+def _fully_unsent(unsent: Sequence[int], parts: Sequence[Part]) -> bool:
+    indexes = {p.index for p in parts if p.kind is not PartKind.RETRACTED}
+    return not indexes or indexes.issubset(set(unsent))
+
+
+def sticker_source_from_plist(blob: Any) -> str | None:
+    if not blob:
+        return None
+    try:
+        info = plistlib.loads(bytes(blob))
+    except Exception:  # any malformed plist: the source is simply unknown
+        return None
+    pid = info.get("pid") if isinstance(info, dict) else None
+    return classify.sticker_source(pid if isinstance(pid, str) else None)
