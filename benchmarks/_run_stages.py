@@ -134,3 +134,28 @@ def typedstream_pytypedstream(sms_db: str, limit: int) -> dict[str, Any]:
     for blob in blobs:
         typedstream.unarchive_from_data(blob)
     return {"seconds": time.perf_counter() - start, "items": len(blobs)}
+
+
+def typedstream_coldtexts(sms_db: str, limit: int) -> dict[str, Any]:
+    """coldtexts' decoder on the same blobs, its cache cleared first (cold start)."""
+    from coldtexts.messages.typedstream import clear_cache, decode_attributed_body
+
+    blobs = _attributed_bodies(sms_db, limit)
+    clear_cache()
+    start = time.perf_counter()
+    for blob in blobs:
+        decode_attributed_body(blob)
+    return {"seconds": time.perf_counter() - start, "items": len(blobs)}
+
+
+# --- workload generation --------------------------------------------------------------
+
+
+def generate(out_dir: str, messages: int, seed: int, dpic: int, photo_megapixels: float,
+             cache_dir: str, extra_in_largest: int = 0) -> dict[str, Any]:
+    from coldtexts.fixtures.workload import generate_workload
+
+    info = generate_workload(Path(out_dir), messages=messages, seed=seed, dpic=dpic,
+                             photo_megapixels=photo_megapixels, cache_dir=Path(cache_dir),
+                             keep_plain=True, extra_in_largest=extra_in_largest)
+    return info.as_json()

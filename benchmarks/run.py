@@ -1,0 +1,328 @@
+"""One command for every figure in BENCHMARKS.md, on a realistic synthetic backup.
+
+    .venv/bin/python benchmarks/run.py --messages 100000 [--seed 0]
+        [--out benchmarks/results/100k.json] [--keep] [--photo-megapixels 1]
+
+Generates (or reuses from benchmarks/work/) an encrypted backup with the real
+10,000,000-round key derivation, then measures each stage in its own process (peak RSS
+is a per-process high-water mark, so per-stage memory needs per-stage processes):
+unlock, decrypt, attributedBody decoding, ingest, render per format, incremental
+re-runs; and, on the same backup in the same run, the alternatives users would pick
+instead. Prints one markdown table and writes the JSON (with the machine's details).
+`--messages 10000,100000` runs several sizes and adds a µs/message-by-size table;
+`--compare a.json b.json` prints that table from earlier runs (e.g. a 1M run).
+Stages whose code has not landed yet are listed as "not available yet".
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    BENCH_DIR,
+    Measurement,
+    machine_info,
+    markdown_table,
+    run_isolated,
+)
+
+REAL_DPIC = 10_000_000
+GENERATOR_VERSION = 1
+
+
+@dataclass(slots=True)
+class Row:
+    stage: str
+    tool: str
+    status: str = "ok"  # ok, not available yet, failed: ..., skipped: ...
+    seconds: float | None = None
+    throughput: float | None = None
+    unit: str = ""
+    us_per_message: float | None = None
+    peak_rss_mb: float | None = None
+    workers_peak_rss_mb: float | None = None
+    vs_coldtexts: float | None = None  # the alternative's time / coldtexts' time
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    args: argparse.Namespace
+    messages: int
+    workload: dict[str, Any]
+    work: Path
+    rows: list[Row] = field(default_factory=list)
+    key: str | None = None
+
+    @property
+    def backup(self) -> str:
+        return str(self.workload["backup_dir"])
+
+    @property
+    def sms_db(self) -> str:
+        return str(Path(self.workload["root"]) / "plain" / "sms.db")
+
+
+def available(module: str, attribute: str | None = None) -> bool:
+    try:
+        if importlib.util.find_spec(module) is None:
+            return False
+    except ModuleNotFoundError:
+        return False
+    if attribute is None:
+        return True
+    return hasattr(importlib.import_module(module), attribute)
+
+
+def measure(ctx: Context, stage: str, tool: str, target: str, kwargs: dict[str, Any], *,
+            size: Callable[[Measurement], tuple[float, str]] | None = None,
+            per_message: bool = False, note: str = "") -> Row:
+    """Run one stage in its own process and record it (failures are recorded, not fatal)."""
+    row = Row(stage=stage, tool=tool, note=note)
+    try:
+        m = run_isolated(target, kwargs)
+    except Exception as exc:  # a broken stage must not hide the others' figures
+        row.status = f"failed: {str(exc).strip().splitlines()[-1][:200]}"
+        ctx.rows.append(row)
+        return row
+    row.seconds = m.seconds
+    row.peak_rss_mb = round(m.peak_rss_mb, 1)
+    row.workers_peak_rss_mb = round(m.children_peak_rss_mb, 1) or None
+    row.extra = m.result
+    if size is not None and m.seconds > 0:
+        amount, unit = size(m)
+        row.throughput, row.unit = amount / m.seconds, unit
+    if per_message:
+        row.us_per_message = m.seconds / ctx.messages * 1e6
+    ctx.rows.append(row)
+    return row
+
+
+def missing(ctx: Context, stage: str, tool: str, note: str = "") -> None:
+    ctx.rows.append(Row(stage=stage, tool=tool, status="not available yet", note=note))
+
+
+def ratios(rows: list[Row], reference_tool: str = "coldtexts") -> None:
+    """vs_coldtexts = alternative time / coldtexts time, within each stage."""
+    for row in rows:
+        ref = next((r for r in rows if r.stage == row.stage and r.tool == reference_tool
+                    and r.seconds), None)
+        if ref is not None and row.seconds and row is not ref and ref.seconds:
+            row.vs_coldtexts = row.seconds / ref.seconds
+
+
+# --- the workload ----------------------------------------------------------------------
+
+
+def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
+                    extra: int = 0) -> tuple[dict[str, Any], Row]:
+    name = (f"w{messages}-s{args.seed}-mp{args.photo_megapixels:g}-d{args.dpic}"
+            f"-x{extra}-v{GENERATOR_VERSION}")
+    folder = work / "workloads" / name
+    recorded = folder / "workload.json"
+    if recorded.is_file() and (folder / "plain" / "sms.db").is_file():
+        info = json.loads(recorded.read_text())
+        return info, Row(stage="generate", tool="workload", status="ok",
+                         note=f"reused {folder.name} (generated in {info['seconds']:.0f} s)")
+    m = run_isolated("_run_stages:generate", {
+        "out_dir": str(folder), "messages": messages, "seed": args.seed, "dpic": args.dpic,
+        "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache"),
+        "extra_in_largest": extra})
+    info = m.result
+    row = Row(stage="generate" if not extra else "generate +1,000", tool="workload",
+              seconds=m.seconds, throughput=info["messages"] / m.seconds, unit="messages/s",
+              us_per_message=m.seconds / info["messages"] * 1e6,
+              peak_rss_mb=round(m.peak_rss_mb, 1),
+              note=(f"{info['attachments']:,} attachments, "
+                    f"{info['attachment_bytes'] / 1e9:.2f} GB, {info['conversations']} chats"))
+    return info, row
+
+
+# --- stages ----------------------------------------------------------------------------
+
+
+def stage_key_derivation(ctx: Context) -> None:
+    from _run_stages import keybag_parameters
+
+    params = keybag_parameters(ctx.backup)
+    kwargs = {"password": ctx.args.password, **params}
+    note = f"PBKDF2-SHA256 x{params['dpic']:,} + PBKDF2-SHA1 x{params['iterations']:,}"
+    if available("coldtexts.backup.unlock"):
+        missing(ctx, "unlock", "coldtexts", "stage wiring pending the backup API")
+    else:
+        missing(ctx, "unlock", "coldtexts", note)
+    for tool, target in (("hashlib", "kdf_hashlib"), ("pycryptodome", "kdf_pycryptodome"),
+                         ("cryptography", "kdf_cryptography")):
+        row = measure(ctx, "unlock", tool, f"_run_stages:{target}", kwargs, note=note)
+        if ctx.key is None and row.status == "ok":
+            ctx.key = str(row.extra.pop("key"))
+        row.extra.pop("key", None)
+
+
+def stage_decrypt(ctx: Context) -> None:
+    assert ctx.key is not None, "the key derivation stage runs first"
+    scratch = ctx.work / "scratch"
+
+    def mb(m: Measurement) -> tuple[float, str]:
+        return m.result["bytes"] / 1e6, "MB/s"
+
+    missing(ctx, "decrypt", "coldtexts", "stage wiring pending the backup API")
+    if ctx.args.skip_peers:
+        return
+    common = {"backup_dir": ctx.backup, "key": ctx.key, "out_dir": str(scratch / "peer")}
+    note = "extract_files after unlocking with the derived key (no PBKDF2 timed)"
+    measure(ctx, "decrypt", "iphone-backup-decrypt", "_run_stages:decrypt_iphone_backup_decrypt",
+            common, size=mb, per_message=True, note=note)
+    measure(ctx, "decrypt", "iOSbackup", "_run_stages:decrypt_iosbackup", common, size=mb,
+            per_message=True, note="getFolderDecryptedCopy, derived key given")
+
+
+def stage_typedstream(ctx: Context) -> None:
+    limit = ctx.args.typedstream_limit or ctx.messages
+    kwargs = {"sms_db": ctx.sms_db, "limit": limit}
+
+    def items(m: Measurement) -> tuple[float, str]:
+        return m.result["items"], "bodies/s"
+
+    measure(ctx, "attributedBody", "coldtexts", "_run_stages:typedstream_coldtexts", kwargs,
+            size=items, note="decode_attributed_body, cache cleared")
+    if not ctx.args.skip_peers:
+        measure(ctx, "attributedBody", "pytypedstream", "_run_stages:typedstream_pytypedstream",
+                kwargs, size=items, note="unarchive_from_data")
+
+
+def stage_pipeline(ctx: Context) -> None:
+    if not available("coldtexts.cli.export_cmd"):
+        for stage in ("ingest", "render html", "render txt", "render jsonl", "render pdf",
+                      "re-run unchanged", "re-run +1,000 in one chat"):
+            missing(ctx, stage, "coldtexts")
+        missing(ctx, "render pdf", "WeasyPrint, plain", "needs the HTML exporter's output")
+        return
+    missing(ctx, "export", "coldtexts", "stage wiring pending the export command")
+
+
+STAGES = {
+    "unlock": stage_key_derivation,
+    "decrypt": stage_decrypt,
+    "typedstream": stage_typedstream,
+    "pipeline": stage_pipeline,
+}
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    return markdown_table(
+        ("Stage", "Tool", "Wall s", "Throughput", "µs/message", "Peak RSS MB",
+         "Workers' peak MB", "Time vs coldtexts", "Note"),
+        [(r.stage, r.tool, r.seconds if r.status == "ok" else r.status,
+          f"{r.throughput:,.1f} {r.unit}" if r.throughput else None, r.us_per_message,
+          r.peak_rss_mb, r.workers_peak_rss_mb,
+          f"{r.vs_coldtexts:.2f}x" if r.vs_coldtexts else None, r.note) for r in rows])
+
+
+def scaling_table(runs: list[dict[str, Any]]) -> str:
+    """µs/message per stage for each size: flat is the goal."""
+    sizes = [run["messages"] for run in runs]
+    stages: dict[tuple[str, str], dict[int, float]] = {}
+    for run in runs:
+        for row in run["rows"]:
+            if row.get("us_per_message"):
+                stages.setdefault((row["stage"], row["tool"]), {})[run["messages"]] = \
+                    row["us_per_message"]
+    return markdown_table(("Stage", "Tool", *(f"µs/msg @ {n:,}" for n in sizes)),
+                          [(s, t, *(v.get(n) for n in sizes)) for (s, t), v in stages.items()])
+
+
+def run_size(args: argparse.Namespace, messages: int, work: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    workload, generated = ensure_workload(args, messages, work)
+    ctx = Context(args=args, messages=workload["messages"], workload=workload, work=work)
+    ctx.rows.append(generated)
+    for name, stage in STAGES.items():
+        if args.stages and name not in args.stages:
+            continue
+        if name == "decrypt" and ctx.key is None:
+            ctx.rows.append(Row(stage="decrypt", tool="all", status="skipped: no derived key"))
+            continue
+        stage(ctx)
+    ratios(ctx.rows)
+    shutil.rmtree(work / "scratch", ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(Path(workload["root"]) / "archive", ignore_errors=True)
+    return {"messages": ctx.messages, "seed": args.seed, "workload": workload,
+            "total_seconds": time.perf_counter() - started,
+            "rows": [row_json(r) for r in ctx.rows]}
+
+
+def row_json(row: Row) -> dict[str, Any]:
+    return asdict(row)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", default="10000",
+                        help="message count, or several separated by commas")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="JSON results file")
+    parser.add_argument("--keep", action="store_true", help="keep the archives produced")
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / "work",
+                        help="workloads, photo cache and scratch (default benchmarks/work)")
+    parser.add_argument("--photo-megapixels", type=float, default=1.0,
+                        help="pixel size of generated photos (12 = a real iPhone photo)")
+    parser.add_argument("--dpic", type=int, default=REAL_DPIC,
+                        help="PBKDF2-SHA256 rounds in the keybag (real backups: 10,000,000)")
+    parser.add_argument("--password", default="bench", help=argparse.SUPPRESS)
+    parser.add_argument("--typedstream-limit", type=int, default=0,
+                        help="decode at most this many bodies per decoder (0: all)")
+    parser.add_argument("--skip-peers", action="store_true",
+                        help="measure coldtexts only, not the alternatives")
+    parser.add_argument("--stages", nargs="*", choices=sorted(STAGES),
+                        help="only these stages (default: all)")
+    parser.add_argument("--compare", nargs="*", type=Path,
+                        help="print the µs/message-by-size table from earlier JSON results")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.compare:
+        runs = [run for path in args.compare for run in json.loads(path.read_text())["runs"]]
+        print(scaling_table(sorted(runs, key=lambda r: r["messages"])))
+        return 0
+    sizes = [int(part.replace("_", "")) for part in args.messages.split(",")]
+    machine = machine_info()
+    runs = []
+    for messages in sizes:
+        run = run_size(args, messages, args.work)
+        runs.append(run)
+        rows = [Row(**r) for r in run["rows"]]
+        print(f"\n### {run['messages']:,} messages (seed {args.seed}, "
+              f"{args.photo_megapixels:g} MP photos) — {run['total_seconds']:.0f} s in all\n")
+        print(table(rows))
+    if len(runs) > 1:
+        print("\n### Cost per message by size\n")
+        print(scaling_table(runs))
+    out = args.out or BENCH_DIR / "results" / f"run-{'-'.join(map(str, sizes))}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "command": sys.argv, "runs": runs},
+                              indent=2, ensure_ascii=False) + "\n")
+    print(f"\nMachine: {machine.get('cpu')}, {machine.get('cores')} cores, "
+          f"{machine.get('ram_gb')} GB; results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
