@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("coldtexts.fixtures.backup_writer")
 
-from coldtexts.fixtures.workload import WorkloadInfo, generate_workload  # noqa: E402
+from coldtexts.fixtures.workload import WorkloadInfo, generate_workload
 
 MESSAGES = 600
 
