@@ -136,14 +136,17 @@ def typedstream_pytypedstream(sms_db: str, limit: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "items": len(blobs)}
 
 
-def typedstream_coldtexts(sms_db: str, limit: int) -> dict[str, Any]:
-    """coldtexts' decoder on the same blobs, its cache cleared first (cold start)."""
+def typedstream_coldtexts(sms_db: str, limit: int, use_cache: bool = True) -> dict[str, Any]:
+    """coldtexts' decoder on the same blobs, its cache cleared first (cold start); with
+    use_cache=False it is cleared before every blob, so no body benefits from another."""
     from coldtexts.messages.typedstream import clear_cache, decode_attributed_body
 
     blobs = _attributed_bodies(sms_db, limit)
     clear_cache()
     start = time.perf_counter()
     for blob in blobs:
+        if not use_cache:
+            clear_cache()
         decode_attributed_body(blob)
     return {"seconds": time.perf_counter() - start, "items": len(blobs)}
 

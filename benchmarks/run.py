@@ -196,7 +196,10 @@ def stage_typedstream(ctx: Context) -> None:
         return m.result["items"], "bodies/s"
 
     measure(ctx, "attributedBody", "coldtexts", "_run_stages:typedstream_coldtexts", kwargs,
-            size=items, note="decode_attributed_body, cache cleared")
+            size=items, note="decode_attributed_body, as the reader runs it (prefix cache on)")
+    measure(ctx, "attributedBody", "coldtexts, no cache", "_run_stages:typedstream_coldtexts",
+            {**kwargs, "use_cache": False}, size=items,
+            note="cache cleared before every body")
     if not ctx.args.skip_peers:
         measure(ctx, "attributedBody", "pytypedstream", "_run_stages:typedstream_pytypedstream",
                 kwargs, size=items, note="unarchive_from_data")
