@@ -156,12 +156,32 @@ def one_run(root: Path, convs: list[Conversation], counts: list[int], days: int,
     return times, rendered
 
 
+def ingest_memory(total: int, count: int) -> None:
+    """Peak RSS of one process that streams `total` messages into a new archive: the
+    same figure for 10,000 and 100,000 messages means ingest is memory-flat."""
+    convs = conversations(count)
+    counts = sizes(total, count)
+    with tempfile.TemporaryDirectory(prefix="bench-archive-") as work:
+        root = Path(work) / "Archive"
+        with Archive.open(root) as archive:
+            info = SourceInfo("BENCH-UDID", "Bench iPhone", None, None, START)
+            stats = archive.ingest(archive.begin_source(info), convs, messages(convs, counts),
+                                   reactions(convs, counts))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"ingest of {stats.messages_new:,} streamed messages: peak RSS {peak:.0f} MB")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--conversations", type=int, default=150)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--ingest-memory", action="store_true",
+                        help="only measure the peak memory of a streamed ingest")
     args = parser.parse_args(argv)
+    if args.ingest_memory:
+        ingest_memory(args.messages, args.conversations)
+        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
     root = args.keep or work / "Archive"
     convs = conversations(args.conversations)
