@@ -424,30 +424,56 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
     index = len(objects)
     pending = _Pending()
     objects.append(pending)
-    cls, pos = _read_class(st, pos)
-    if cls is None:
-        raise _malformed()
+    head = data[pos]
+    if head >= _FIRST_REF:  # the class by reference: usual once the first objects are read
+        cls = objects[head - _FIRST_REF]
+        if type(cls) is not _Class:
+            raise _malformed()
+        pos += 1
+    else:
+        cls, pos = _read_class(st, pos)
+        if cls is None:
+            raise _malformed()
     pending.class_name = cls.name
+    strings = st.strings
     encodings: list[bytes] = []
     values: list[Any] = []
     depth += 1
     head = data[pos]
     while head != _END:
+        encoding: bytes | None
         if head >= _FIRST_REF:  # the usual case: an encoding seen before
-            encoding: bytes | None = st.strings[head - _FIRST_REF]
+            encoding = strings[head - _FIRST_REF]
             pos += 1
         else:
             encoding, pos = _shared_string(st, pos)
             if not encoding:
                 raise _malformed()
-        encodings.append(encoding)  # type: ignore[arg-type]
-        if len(encoding) == 1:  # type: ignore[arg-type]
-            value, pos = _value(st, encoding, pos, depth)  # type: ignore[arg-type]
-            values.append(value)
-        else:
-            for code in split_encodings(encoding):  # type: ignore[arg-type]
+        encodings.append(encoding)
+        if len(encoding) != 1:
+            for code in split_encodings(encoding):
                 value, pos = _value(st, code, pos, depth)
                 values.append(value)
+        else:
+            # inline the commonest single values: objects, short strings, small ints
+            type_code = encoding[0]
+            head = data[pos]
+            if type_code == 0x40:  # "@"
+                value, pos = _object(st, pos, depth)
+            elif type_code == 0x2B and head < 0x80:  # '+' shorter than 128 bytes
+                end = pos + 1 + head
+                if end > len(data):
+                    raise _malformed()
+                value = data[pos + 1 : end]
+                if st.text_span is None:
+                    st.text_span = (pos, end)
+                pos = end
+            elif type_code in (0x69, 0x49) and (head < 0x80 or head >= _FIRST_REF):
+                value = head - 256 if (head >= _FIRST_REF and type_code == 0x69) else head
+                pos += 1
+            else:
+                value, pos = _value(st, encoding, pos, depth)
+            values.append(value)
         head = data[pos]
     pos += 1
     result = _build(cls, encodings[0] if len(encodings) == 1 else b"".join(encodings), values)
