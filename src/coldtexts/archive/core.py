@@ -219,8 +219,8 @@ class Archive:
                 "VALUES (?, ?, ?, ?)",
                 (self._started, finished, outcome, body.decode("utf-8")),
             )
-        self._finished = True
         self.write_manifest()
+        self._finished = True  # a failure above is recorded as a failed run by __exit__
 
     def write_manifest(self) -> Path:
         self._flush()
