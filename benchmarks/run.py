@@ -199,7 +199,7 @@ def stage_typedstream(ctx: Context) -> None:
             size=items, note="decode_attributed_body, as the reader runs it (prefix cache on)")
     measure(ctx, "attributedBody", "coldtexts, no cache", "_run_stages:typedstream_coldtexts",
             {**kwargs, "use_cache": False}, size=items,
-            note="cache cleared before every body")
+            note="run cache off: every body fully parsed")
     if not ctx.args.skip_peers:
         measure(ctx, "attributedBody", "pytypedstream", "_run_stages:typedstream_pytypedstream",
                 kwargs, size=items, note="unarchive_from_data")
