@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,9 +24,11 @@ from test_archive_factory import (
     dataset,
     exporters,
     message,
+    photo,
     render_context,
     run_once,
     source,
+    tapback,
 )
 
 
@@ -229,3 +232,22 @@ def test_an_unknown_time_zone_is_a_configuration_error(tmp_path: Path) -> None:
     run_once(root, *dataset(1, 1))
     with Archive.open(root) as archive, pytest.raises(ConfigError, match="Mars/Olympus"):
         archive.render(exporters(), render_context(root, "Mars/Olympus"))
+
+
+def test_a_new_tapback_or_a_filled_in_attachment_rerenders_the_volume(
+        tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    conv = conversation(1)
+    target = message("t", conv, 0, "look", attachments=(photo("att"),))
+    run_once(root, [conv], [target])
+    _, stats = run_once(root, [conv], [target], [tapback("r", target, 5)], src=source(1))
+    assert _reasons(stats)["conversations/Person 1/2019.txt"] is Reason.CONTENT_CHANGED
+    assert "react=❤️:Me" in (root / "conversations/Person 1/2019.txt").read_text()
+
+    picture = tmp_path / "IMG.HEIC"
+    picture.write_bytes(b"pixels")
+    with Archive.open(root) as archive:
+        archive.store_attachment_file("att", picture, hashlib.sha256(b"pixels").hexdigest(), 6)
+        stats = archive.render(exporters(), render_context(root))
+    assert _reasons(stats)["conversations/Person 1/2019.txt"] is Reason.CONTENT_CHANGED
+    assert "att=attachments/" in (root / "conversations/Person 1/2019.txt").read_text()
