@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_reader.py [--messages 1000000] [--keep DIR]
 
-Builds an iOS 18-style sms.db with a realistic mix: most rows carry an attributedBody
+Builds an iOS 18-style sms.db with a realistic mix: most rows carry their own attributedBody
 (about half with `text` NULL, as iOS 16+ writes them), with emoji and formatting, ~6 %
 tapbacks, ~5 % attachments, replies, edits, link previews and group events, over 300
 chats. The build is not measured. Reading runs in a fresh process (peak RSS is a per-
@@ -44,21 +44,18 @@ def _text(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 18)))
 
 
-def _body_pool(rng: random.Random, size: int) -> list[tuple[str, bytes]]:
-    pool = []
-    for index in range(size):
-        text = _text(rng)
-        if index % 7 == 0:  # iOS 18 formatting on some bodies: two runs
-            cut = text.find(" ") + 1 or len(text)
-            head, tail = text[:cut], text[cut:]
-            runs: list[tuple[int, dict[str, object]]] = [
-                (utf16_length(head), {PART: 0, "__kIMTextBoldAttributeName": 1})]
-            if tail:
-                runs.append((utf16_length(tail), {PART: 0}))
-        else:
-            runs = [(utf16_length(text), {PART: 0})]
-        pool.append((text, encode_attributed_body(text, runs)))
-    return pool
+def _body(text: str, formatted: bool) -> bytes:
+    """An attributedBody as Messages writes it; `formatted` adds a bold first word."""
+    if formatted:  # iOS 18 formatting on some bodies: two runs
+        cut = text.find(" ") + 1 or len(text)
+        head, tail = text[:cut], text[cut:]
+        runs: list[tuple[int, dict[str, object]]] = [
+            (utf16_length(head), {PART: 0, "__kIMTextBoldAttributeName": 1})]
+        if tail:
+            runs.append((utf16_length(tail), {PART: 0}))
+    else:
+        runs = [(utf16_length(text), {PART: 0})]
+    return encode_attributed_body(text, runs)
 
 
 def build(path: Path, messages: int, seed: int = 7) -> dict[str, Any]:
@@ -76,7 +73,6 @@ def build(path: Path, messages: int, seed: int = 7) -> dict[str, Any]:
         [(i, f"iMessage;-;+1555{i:07d}", 45, f"+1555{i:07d}") for i in range(1, CHATS + 1)])
     connection.executemany("INSERT INTO chat_handle_join VALUES (?, ?)",
                            [(i, i) for i in range(1, CHATS + 1)])
-    pool = _body_pool(rng, 4000)
     edit_blob = encode_summary_info({0: [(START, "first"), (START, "second")]})
     link_blob = encode_url_payload("https://example.com/a", "A page", "About it", "Example")
     rows, joins, attachment_rows, attachment_joins = [], [], [], []
@@ -87,7 +83,8 @@ def build(path: Path, messages: int, seed: int = 7) -> dict[str, Any]:
         chat = min(CHATS, int(rng.paretovariate(1.2)))
         from_me = rng.random() < 0.45
         guid = f"{rowid:08X}-0000-4000-8000-{rowid:012X}"
-        text, blob = pool[rowid % len(pool)]
+        text = _text(rng)  # every body unique, as on a real phone
+        blob = _body(text, rowid % 7 == 0)
         row: dict[str, Any] = {"text": text if rowid % 2 else None, "attributedBody": blob}
         roll = rng.random()
         if roll < 0.06 and last_guids:

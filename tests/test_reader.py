@@ -445,3 +445,35 @@ def test_poll_and_vote(tmp_path: Path) -> None:
     assert vote_ref is not None and vote_ref.guid == poll
     assert vote_app is not None and vote_app.kind == "poll_vote"
     assert r.reactions == []
+
+
+@pytest.mark.parametrize("text", ["hello", "caf\u00e9 \U0001f600 \U0001f468\u200d\U0001f469",
+                                  "line one\nline two", " "])
+@pytest.mark.parametrize("part", [0, 2])
+def test_single_run_fast_path_equals_the_general_walk(text: str, part: int) -> None:
+    from coldtexts.fixtures.typedstream_writer import encode_attributed_body
+    from coldtexts.messages.attributed import body_parts
+    from coldtexts.messages.reader_rows import single_text_part
+    from coldtexts.messages.typedstream import decode_attributed_body, utf16_length
+
+    body = decode_attributed_body(encode_attributed_body(
+        text, [(utf16_length(text), {"__kIMMessagePartAttributeName": part})]))
+    general = body_parts(body, [])
+    assert single_text_part(body) is not None
+    assert (single_text_part(body),) == general.parts and general.text == body.text
+
+
+def test_fast_path_declines_anything_richer() -> None:
+    from coldtexts.fixtures.typedstream_writer import encode_attributed_body
+    from coldtexts.messages.reader_rows import single_text_part
+    from coldtexts.messages.typedstream import decode_attributed_body
+
+    bold = decode_attributed_body(encode_attributed_body(
+        "hi", [(2, {"__kIMMessagePartAttributeName": 0, "__kIMTextBoldAttributeName": 1})]))
+    two = decode_attributed_body(encode_attributed_body(
+        "hi", [(1, {"__kIMMessagePartAttributeName": 0}),
+               (1, {"__kIMMessagePartAttributeName": 1})]))
+    placeholder = decode_attributed_body(encode_attributed_body(
+        "\ufffc", [(1, {"__kIMMessagePartAttributeName": 0})]))
+    assert single_text_part(bold) is None and single_text_part(two) is None
+    assert single_text_part(placeholder) is None

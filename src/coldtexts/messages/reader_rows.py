@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import UndecodableError
 from . import classify
-from .attributed import body_parts, plain_text_parts
+from .attributed import PART_KEY, body_parts, plain_text_parts
 from .dates import apple_time
 from .models import (
     AppMessage,
@@ -28,10 +28,11 @@ from .models import (
     PartKind,
     ReadProblem,
     ReplyRef,
+    TextRun,
 )
 from .plists import parse_balloon_bundle_id, parse_payload, parse_summary_info
 from .reader_query import F
-from .typedstream import decode_attributed_body
+from .typedstream import AttributedString, decode_attributed_body
 
 Row = Sequence[Any]
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -157,7 +158,11 @@ class RowConverter:
         blob = row[_BODY]
         if blob:
             try:
-                info = body_parts(decode_attributed_body(bytes(blob)), guids)
+                body = decode_attributed_body(bytes(blob))
+                simple = None if guids else single_text_part(body)
+                if simple is not None:
+                    return [simple], body.text, attachments, False
+                info = body_parts(body, guids)
             except UndecodableError as exc:
                 self.problems.append(ReadProblem("undecodable_body", guid, str(exc)))
                 plain = plain_text_parts(text_column, guids)
@@ -234,6 +239,23 @@ class RowConverter:
         self.problems.append(ReadProblem("unknown_type", guid,
                                          f"associated_message_type {code}"))
         return {"associated_message_type": code}
+
+
+def single_text_part(body: AttributedString) -> Part | None:
+    """The commonest body (one run tagged only with its part number, plain text) as its one
+    part without the general run walk; None for anything else. Equal to what body_parts
+    gives for such a body (tested), about three times faster."""
+    if len(body.runs) != 1:
+        return None
+    attributes = body.runs[0].attributes
+    if len(attributes) != 1:
+        return None
+    index = attributes.get(PART_KEY)
+    text = body.text
+    if (type(index) is not int or index < 0 or not text or "\ufffc" in text
+            or "\ufffd" in text):
+        return None
+    return Part(index, PartKind.TEXT, (TextRun(text),))
 
 
 def _with_transcription(attachment: Attachment, transcription: str | None) -> Attachment:
