@@ -10,6 +10,7 @@ same backup as coldtexts, in the same run.
 from __future__ import annotations
 
 import hashlib
+import json
 import plistlib
 import shutil
 import sqlite3
@@ -161,3 +162,40 @@ def generate(out_dir: str, messages: int, seed: int, dpic: int, photo_megapixels
                              photo_megapixels=photo_megapixels, cache_dir=Path(cache_dir),
                              keep_plain=True, extra_in_largest=extra_in_largest)
     return info.as_json()
+
+
+# --- the coldtexts pipeline, through its command line -----------------------------------
+
+
+def export_cli(backup_dir: str, password_file: str, archive: str,
+               extra_args: list[str] | None = None) -> dict[str, Any]:
+    """`coldtexts export` as a user runs it; returns its exit code and newest run report."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "coldtexts", "export", backup_dir, "--out", archive,
+               "--password-file", password_file, *(extra_args or [])]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"coldtexts export exited {done.returncode}: "
+                           f"{done.stderr.strip()[-500:]}")
+    reports = sorted((Path(archive) / "reports").glob("*.json"),
+                     key=lambda p: p.stat().st_mtime)
+    report = json.loads(reports[-1].read_text()) if reports else {}
+    return {"seconds": seconds, "report": report}
+
+
+def weasyprint_plain(html_files: list[str]) -> dict[str, Any]:
+    """A plain single-process WeasyPrint render of the given HTML pages, as a user of
+    WeasyPrint alone would run it (default URL fetcher, no image pre-scaling)."""
+    import weasyprint
+
+    start = time.perf_counter()
+    pages = 0
+    for html in html_files:
+        document = weasyprint.HTML(filename=html).render()
+        pages += len(document.pages)
+        document.write_pdf()
+    return {"seconds": time.perf_counter() - start, "pages": pages}

@@ -64,6 +64,7 @@ class Context:
     work: Path
     rows: list[Row] = field(default_factory=list)
     key: str | None = None
+    args_messages: int = 0  # the size asked for (the workload key), before generation
 
     @property
     def backup(self) -> str:
@@ -207,12 +208,79 @@ def stage_typedstream(ctx: Context) -> None:
 
 def stage_pipeline(ctx: Context) -> None:
     if not available("coldtexts.cli.export_cmd"):
-        for stage in ("ingest", "render html", "render txt", "render jsonl", "render pdf",
-                      "re-run unchanged", "re-run +1,000 in one chat"):
+        for stage in ("export, first run", "re-run unchanged", "re-run +1,000 in one chat"):
             missing(ctx, stage, "coldtexts")
         missing(ctx, "render pdf", "WeasyPrint, plain", "needs the HTML exporter's output")
         return
-    missing(ctx, "export", "coldtexts", "stage wiring pending the export command")
+    archive = Path(ctx.workload["root"]) / "archive"
+    shutil.rmtree(archive, ignore_errors=True)
+    common = {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
+              "archive": str(archive)}
+
+    def per_message(m: Measurement) -> tuple[float, str]:
+        return ctx.messages, "messages/s"
+
+    first = measure(ctx, "export, first run", "coldtexts", "_run_stages:export_cli", common,
+                    size=per_message, per_message=True,
+                    note="coldtexts export, all formats, one process tree")
+    report_breakdown(ctx, first)
+    measure(ctx, "re-run unchanged", "coldtexts", "_run_stages:export_cli", common,
+            note="same backup again: everything skipped by render keys")
+    later, generated = ensure_workload(ctx.args, ctx.args_messages, ctx.work, extra=1_000)
+    ctx.rows.append(generated)
+    row = measure(ctx, "re-run +1,000 in one chat", "coldtexts", "_run_stages:export_cli",
+                  {**common, "backup_dir": str(later["backup_dir"])},
+                  note="the next backup: 1,000 newer messages in the largest conversation")
+    row.extra = {"report": row.extra.get("report", {})}
+    stage_weasyprint_baseline(ctx, archive)
+
+
+def report_breakdown(ctx: Context, row: Row) -> None:
+    """Stage times from the export's own run report (same process: no per-stage RSS)."""
+    report = row.extra.get("report") or {}
+    timings = report.get("timings") or report.get("stages") or {}
+    for name, seconds in timings.items() if isinstance(timings, dict) else ():
+        if isinstance(seconds, int | float):
+            ctx.rows.append(Row(stage=f"  {name}", tool="coldtexts", seconds=float(seconds),
+                                throughput=ctx.messages / seconds if seconds else None,
+                                unit="messages/s",
+                                us_per_message=seconds / ctx.messages * 1e6,
+                                note="from the run report (inside the export process)"))
+
+
+def stage_weasyprint_baseline(ctx: Context, archive: Path) -> None:
+    """Plain single-process WeasyPrint on the archive's largest HTML page, in pages/s,
+    against coldtexts' PDF pages/s over the whole archive."""
+    pages = sorted(archive.glob("conversations/*/*.html"), key=lambda p: p.stat().st_size)
+    if not pages:
+        missing(ctx, "render pdf", "WeasyPrint, plain", "no HTML pages in the archive")
+        return
+    html = pages[-1]
+    row = measure(ctx, "render pdf (pages/s)", "WeasyPrint, plain",
+                  "_run_stages:weasyprint_plain", {"html_files": [str(html)]},
+                  size=lambda m: (m.result["pages"], "pages/s"),
+                  note=f"the largest HTML page ({html.parent.name}/{html.name}), one process")
+    pdf_pages = count_pdf_pages(archive)
+    pdf_seconds = next((r.seconds for r in ctx.rows if r.stage.strip() in ("render pdf", "pdf")
+                        and r.seconds), None)
+    if pdf_pages and pdf_seconds and row.throughput:
+        ours = pdf_pages / pdf_seconds
+        ctx.rows.append(Row(stage="render pdf (pages/s)", tool="coldtexts", seconds=pdf_seconds,
+                            throughput=ours, unit="pages/s",
+                            note=f"{pdf_pages:,} pages; {ours / row.throughput:.2f}x the plain "
+                                 "WeasyPrint rate"))
+
+
+def count_pdf_pages(archive: Path) -> int:
+    try:
+        import pikepdf
+    except ImportError:
+        return 0
+    total = 0
+    for pdf in archive.glob("conversations/*/*.pdf"):
+        with pikepdf.open(pdf) as document:
+            total += len(document.pages)
+    return total
 
 
 STAGES = {
@@ -252,7 +320,8 @@ def scaling_table(runs: list[dict[str, Any]]) -> str:
 def run_size(args: argparse.Namespace, messages: int, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
     workload, generated = ensure_workload(args, messages, work)
-    ctx = Context(args=args, messages=workload["messages"], workload=workload, work=work)
+    ctx = Context(args=args, messages=workload["messages"], workload=workload, work=work,
+                  args_messages=messages)
     ctx.rows.append(generated)
     for name, stage in STAGES.items():
         if args.stages and name not in args.stages:
