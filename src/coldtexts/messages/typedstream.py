@@ -284,16 +284,31 @@ def _c_string(st: _State, pos: int) -> tuple[bytes | None, int]:
     return entry.value, pos
 
 
+# Literal class chains whose names are all written out (not string references) read the
+# same in every stream: cache them by their bytes and replay the table updates. The
+# terminating superclass reference, if any, is resolved again at each replay.
+_CHAIN_CACHE: dict[bytes, tuple[tuple[bytes, ...], int | None]] = {}
+_CHAIN_LENGTHS: list[int] = []
+_MAX_CHAIN_CACHE = 256
+
+
 def _read_class(st: _State, pos: int) -> tuple[_Class | None, int]:
     """A class chain: literal classes (most derived first) ending in nil or a reference.
     Each literal class takes an object number in stream order."""
     data = st.data
+    for length in _CHAIN_LENGTHS:
+        entry = _CHAIN_CACHE.get(data[pos : pos + length])
+        if entry is not None:
+            return _replay_chain(st, entry), pos + length
     objects = st.objects
+    start = pos
     head = data[pos]
     pos += 1
     names: list[bytes] = []
     first_index = len(objects)
+    literal_names = True
     while head == _NEW:
+        literal_names = literal_names and data[pos] == _NEW
         name, pos = _shared_string(st, pos)
         if name is None:
             raise _malformed()
@@ -306,17 +321,47 @@ def _read_class(st: _State, pos: int) -> tuple[_Class | None, int]:
         head = data[pos]
         pos += 1
     superclass: _Class | None
+    terminator: int | None = None
     if head == _NIL:
         superclass = None
     else:
-        index, pos = _ref_index(st, head, pos)
-        superclass = objects[index]
+        terminator, pos = _ref_index(st, head, pos)
+        superclass = objects[terminator]
         if type(superclass) is not _Class:
             raise _malformed()
     for offset in range(len(names) - 1, -1, -1):
         superclass = _intern_class(names[offset], superclass)
         objects[first_index + offset] = superclass
+    if names and literal_names:
+        _remember_chain(data[start:pos], tuple(names), terminator)
     return superclass, pos
+
+
+def _replay_chain(st: _State, entry: tuple[tuple[bytes, ...], int | None]) -> _Class | None:
+    names, terminator = entry
+    objects = st.objects
+    superclass: _Class | None = None
+    if terminator is not None:
+        superclass = objects[terminator]
+        if type(superclass) is not _Class:
+            raise _malformed()
+    st.strings.extend(names)
+    first_index = len(objects)
+    objects.extend([None] * len(names))
+    for offset in range(len(names) - 1, -1, -1):
+        superclass = _intern_class(names[offset], superclass)
+        objects[first_index + offset] = superclass
+    return superclass
+
+
+def _remember_chain(key: bytes, names: tuple[bytes, ...], terminator: int | None) -> None:
+    if len(_CHAIN_CACHE) >= _MAX_CHAIN_CACHE:
+        _CHAIN_CACHE.clear()
+        _CHAIN_LENGTHS.clear()
+    _CHAIN_CACHE[key] = (names, terminator)
+    if len(key) not in _CHAIN_LENGTHS:
+        _CHAIN_LENGTHS.append(len(key))
+        _CHAIN_LENGTHS.sort(reverse=True)
 
 
 def _value(st: _State, code: bytes, pos: int, depth: int) -> tuple[Any, int]:
@@ -612,8 +657,11 @@ cache_enabled = True  # benchmarks switch it off to measure the full decoder
 
 
 def clear_cache() -> None:
+    """Forget every cached decoding (benchmarks start each pass from empty caches)."""
     _PREFIXES.clear()
     _RUNS_CACHE.clear()
+    _CHAIN_CACHE.clear()
+    _CHAIN_LENGTHS.clear()
 
 
 def decode_attributed_body(blob: bytes) -> AttributedString:
