@@ -477,3 +477,22 @@ def test_fast_path_declines_anything_richer() -> None:
         "\ufffc", [(1, {"__kIMMessagePartAttributeName": 0})]))
     assert single_text_part(bold) is None and single_text_part(two) is None
     assert single_text_part(placeholder) is None
+
+
+@pytest.mark.parametrize("schema", ALL)
+def test_attachments_follow_the_body_when_the_join_order_differs(schema: str,
+                                                                 tmp_path: Path) -> None:
+    from coldtexts.fixtures.typedstream_writer import encode_attributed_body
+
+    f = family(schema)
+    files = [AttachmentSpec(f"IMG_{i}.HEIC", "image/heic", "public.heic", guid=f"GUID-{i}")
+             for i in range(2)]
+    body = encode_attributed_body("\ufffc\ufffc", [
+        (1, {"__kIMMessagePartAttributeName": 0, "__kIMFileTransferGUIDAttributeName": "GUID-1"}),
+        (1, {"__kIMMessagePartAttributeName": 1, "__kIMFileTransferGUIDAttributeName": "GUID-0"}),
+    ])
+    guid = f.b.message(f.chat, sender=f.mom, date=at(0), attachments=files,
+                       attributed_body=body)
+    message = read(f.b, tmp_path).one(guid)
+    assert [a.guid for a in message.attachments] == ["GUID-1", "GUID-0"]
+    assert [p.attachment_guid for p in message.parts] == ["GUID-1", "GUID-0"]

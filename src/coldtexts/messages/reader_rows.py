@@ -170,7 +170,8 @@ class RowConverter:
             if info.transcriptions:
                 attachments = [_with_transcription(a, info.transcriptions.get(a.guid))
                                for a in attachments]
-            return list(info.parts), info.text or text_column, attachments, False
+            return (list(info.parts), info.text or text_column,
+                    in_body_order(attachments, info.parts), False)
         plain = plain_text_parts(text_column, guids)
         return list(plain.parts), plain.text, attachments, False
 
@@ -256,6 +257,15 @@ def single_text_part(body: AttributedString) -> Part | None:
             or "\ufffd" in text):
         return None
     return Part(index, PartKind.TEXT, (TextRun(text),))
+
+
+def in_body_order(attachments: list[Attachment], parts: Sequence[Part]) -> list[Attachment]:
+    """Attachments in the order their U+FFFC placeholders appear in the body (the body's
+    transfer GUIDs are exact); any the body does not mention follow in join order."""
+    order = {p.attachment_guid: i for i, p in enumerate(parts) if p.attachment_guid}
+    if len(attachments) < 2 or not order:
+        return attachments
+    return sorted(attachments, key=lambda a: order.get(a.guid, len(order)))
 
 
 def _with_transcription(attachment: Attachment, transcription: str | None) -> Attachment:
