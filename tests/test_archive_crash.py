@@ -110,7 +110,7 @@ def snapshot(root: Path) -> tuple[list[str], dict[str, list[tuple[object, ...]]]
 
 
 @pytest.mark.parametrize("kills", [
-    pytest.param(6, id="6-kills"),
+    pytest.param(3, id="3-kills"),
     pytest.param(KILLS, id=f"{KILLS}-kills", marks=pytest.mark.slow),  # about 30 s
 ])
 def test_killed_runs_converge_to_the_uninterrupted_archive(tmp_path: Path, kills: int) -> None:

@@ -260,7 +260,7 @@ def _state(root: Path) -> dict[str, list[tuple[object, ...]]]:
     return {name: _rows(root, sql) for name, sql in queries.items()}
 
 
-@settings(max_examples=8, deadline=None,
+@settings(max_examples=5, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     present=st.lists(st.lists(st.booleans(), min_size=6, max_size=6), min_size=3, max_size=3),
