@@ -179,3 +179,40 @@ def test_count_matches_stream(tmp_path: Path) -> None:
     b.message(chat, from_me=True, date=at(2), text="b")
     with SmsDatabase.open(b.write(tmp_path / "sms.db")) as db:
         assert db.count_messages() == 2 == len(list(db.messages()))
+
+
+def test_no_space_to_stage_the_wal_copy_is_disk_full(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import shutil
+
+    from coldtexts.errors import DiskFullError
+
+    b, mom, chat = builder()
+    b.message(chat, sender=mom, date=at(0), text="hi")
+    path = b.write(tmp_path / "sms.db")
+    path.with_name("sms.db-wal").write_bytes(b"")
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(DiskFullError, match="free some disk space"):
+        SmsDatabase.open(path)
+
+
+def test_private_wal_copy_removed_on_close(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(staging))
+    b, mom, chat = builder()
+    b.message(chat, sender=mom, date=at(0), text="hi")
+    path = b.write(tmp_path / "sms.db")
+    path.with_name("sms.db-wal").write_bytes(b"")
+    with SmsDatabase.open(path) as db:
+        assert [p.name for p in staging.iterdir()][0].startswith("coldtexts-sqlite-")
+        assert [m.text for m in db.messages()] == ["hi"]
+    assert list(staging.iterdir()) == []

@@ -14,6 +14,7 @@ only handles, chats and the set of message ids that have attachments are held in
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..errors import MessagesDatabaseCorruptError
+from ..errors import DiskFullError, MessagesDatabaseCorruptError
 from . import classify
 from .contacts import ContactBook
 from .dates import apple_time
@@ -66,7 +67,13 @@ class SmsDatabase:
                 "make a fresh backup and try again.")
         try:
             database = ReadOnlyDatabase(path)
-        except (sqlite3.Error, OSError) as exc:
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DiskFullError(
+                    f"No space left to stage a private copy of {path.name} with its WAL; "
+                    "free some disk space and try again.") from exc
+            raise _corrupt(path.name, exc) from exc
+        except sqlite3.Error as exc:
             raise _corrupt(path.name, exc) from exc
         try:
             return cls(database, path, contacts or ContactBook())
