@@ -251,3 +251,11 @@ def test_a_new_tapback_or_a_filled_in_attachment_rerenders_the_volume(
         stats = archive.render(exporters(), render_context(root))
     assert _reasons(stats)["conversations/Person 1/2019.txt"] is Reason.CONTENT_CHANGED
     assert "att=attachments/" in (root / "conversations/Person 1/2019.txt").read_text()
+
+
+def test_conversation_names_are_matched_like_the_filter(tmp_path: Path) -> None:
+    root = tmp_path / "Archive"
+    run_once(root, *dataset(3, 1))
+    with Archive.open(root) as archive:
+        found = archive.match_conversations(["person 1", "+15550000002", "Bob"])
+    assert found == {"person 1": ["Person 1"], "+15550000002": ["Person 2"], "Bob": []}

@@ -35,6 +35,7 @@ from .manifest import (
     remove_temps,
     write_manifest,
 )
+from .plan import load_metas, load_names, matches
 from .publish import NoOpPublisher, Publisher, record_file, sha256_file
 from .render import Progress, Renderer
 from .schema import migrate
@@ -204,6 +205,14 @@ class Archive:
         self._flush()
         renderer = Renderer(self._conn, self._publisher, exporters, ctx)
         return renderer.run(conversations, since, until, progress)
+
+    def match_conversations(self, wanted: Sequence[str]) -> dict[str, list[str]]:
+        """For each of `wanted` (as given to --conversation), the folder names of the
+        conversations it names; an empty list tells the user it matched nothing."""
+        self._flush()
+        names = load_names(self._conn)
+        metas = load_metas(self._conn)
+        return {w: [m.slug for m in metas if matches(m, [w], names)] for w in wanted}
 
     # -- the end of a run -------------------------------------------------------------------
     def finish_run(self, outcome: str, report: Mapping[str, object]) -> None:

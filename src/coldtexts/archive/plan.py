@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,15 @@ def title_of(meta: ConversationMeta, names: dict[str, str]) -> str:
         return meta.display_name
     people = [names.get(h, h) for h in meta.participants]
     return ", ".join(people) if people else meta.identifier
+
+
+def matches(meta: ConversationMeta, wanted: Sequence[str], names: dict[str, str]) -> bool:
+    """Whether any of `wanted` names this conversation: its title, folder name, chat
+    identifier or GUID, or a participant's number, email or contact name (any case)."""
+    keys = {meta.guid, meta.identifier, meta.slug, title_of(meta, names), *meta.aliases,
+            *meta.participants, *(names.get(h, "") for h in meta.participants)}
+    folded = {k.casefold() for k in keys if k}
+    return any(w.casefold() in folded for w in wanted)
 
 
 def plan_conversation(conn: sqlite3.Connection, meta: ConversationMeta, zone: ZoneInfo,

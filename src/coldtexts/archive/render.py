@@ -30,7 +30,14 @@ from coldtexts.exporters.base import (
 )
 from coldtexts.view import AttachmentView, ConversationView, VolumeView
 
-from .plan import ConversationPlan, load_metas, load_names, plan_conversation, view_digest
+from .plan import (
+    ConversationPlan,
+    load_metas,
+    load_names,
+    matches,
+    plan_conversation,
+    view_digest,
+)
 from .publish import Publisher, record_file, sha256_file
 from .store import now_us, transaction
 from .types import Reason, RenderDecision, RenderStats
@@ -322,10 +329,4 @@ def _overlaps(volume: VolumeSlice, since: date | None, until: date | None) -> bo
 
 def _matches(plan: ConversationPlan, wanted: Sequence[str] | None,
              names: dict[str, str]) -> bool:
-    if not wanted:
-        return True
-    meta = plan.meta
-    keys = {meta.guid, meta.identifier, meta.slug, plan.view.title, *meta.aliases,
-            *meta.participants, *(names.get(h, "") for h in meta.participants)}
-    folded = {k.casefold() for k in keys if k}
-    return any(w.casefold() in folded for w in wanted)
+    return not wanted or matches(plan.meta, wanted, names)
