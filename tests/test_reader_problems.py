@@ -213,6 +213,6 @@ def test_private_wal_copy_removed_on_close(tmp_path: Path,
     path = b.write(tmp_path / "sms.db")
     path.with_name("sms.db-wal").write_bytes(b"")
     with SmsDatabase.open(path) as db:
-        assert [p.name for p in staging.iterdir()][0].startswith("coldtexts-sqlite-")
+        assert next(p.name for p in staging.iterdir()).startswith("coldtexts-sqlite-")
         assert [m.text for m in db.messages()] == ["hi"]
     assert list(staging.iterdir()) == []
