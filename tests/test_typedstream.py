@@ -175,3 +175,19 @@ def test_non_bytes_input_is_undecodable() -> None:
         decode_attributed_body("text")  # type: ignore[arg-type]
     blob = encode_attributed_body("ok", [(2, {})])
     assert decode_attributed_body(memoryview(blob)).text == "ok"  # type: ignore[arg-type]
+
+
+def test_one_run_cache_serves_any_length_and_still_checks_it() -> None:
+    ts.clear_cache()
+    part = {"__kIMMessagePartAttributeName": 0}
+    short = decode_attributed_body(encode_attributed_body("hello", [(5, part)]))
+    assert len(ts._ONE_RUN_CACHE) == 1
+    longer_blob = encode_attributed_body("hi there, 😀", [(12, part)])
+    longer = decode_attributed_body(longer_blob)  # served from the same entry
+    assert len(ts._ONE_RUN_CACHE) == 1
+    assert (longer.text, longer.runs[0].length) == ("hi there, 😀", 12)
+    assert longer.runs[0].attributes == short.runs[0].attributes == part
+    lying = longer_blob.replace(b"iI\x01\x0c", b"iI\x01\x0b")  # length 11 for 12 units
+    assert lying != longer_blob
+    with pytest.raises(UndecodableError, match="malformed"):
+        decode_attributed_body(lying)

@@ -651,8 +651,11 @@ def decode(blob: bytes) -> Any:
 _PREFIXES: list[bytes] = []
 _MAX_PREFIXES = 16
 _RUNS_CACHE: dict[tuple[bytes, bytes], tuple[str, tuple[AttributeRun, ...], int]] = {}
+# One-run bodies (most messages) are keyed without their run length, which only restates
+# the text's length: then every plain message with the same attributes shares one entry.
+_ONE_RUN_CACHE: dict[tuple[bytes, bytes, bytes], tuple[str, Mapping[str, object]]] = {}
 _MAX_RUNS_CACHE = 8192
-_MAX_CACHED_SUFFIX = 2048
+_MAX_CACHED_SUFFIX = 1024
 cache_enabled = True  # benchmarks switch it off to measure the full decoder
 
 
@@ -660,6 +663,7 @@ def clear_cache() -> None:
     """Forget every cached decoding (benchmarks start each pass from empty caches)."""
     _PREFIXES.clear()
     _RUNS_CACHE.clear()
+    _ONE_RUN_CACHE.clear()
     _CHAIN_CACHE.clear()
     _CHAIN_LENGTHS.clear()
 
@@ -697,17 +701,56 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
     text_end = text_start + length
     if text_end > len(data):
         return None
+    split = _first_run_length(data, text_end)
+    if split is not None:
+        length_start, length_end, run_length = split
+        one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
+        if one is not None:
+            text = _utf8(data[text_start:text_end])
+            if text is None or utf16_length(text) != run_length:
+                return None
+            return AttributedString(one[0], text, (AttributeRun(run_length, one[1]),))
     hit = _RUNS_CACHE.get((prefix, data[text_end:]))
     if hit is None:
         return None
     class_name, runs, total = hit
-    try:
-        text = data[text_start:text_end].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if utf16_length(text) != total:
+    text = _utf8(data[text_start:text_end])
+    if text is None or utf16_length(text) != total:
         return None
     return AttributedString(class_name, text, runs)
+
+
+def _utf8(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _first_run_length(data: bytes, text_end: int) -> tuple[int, int, int] | None:
+    """Where the first run's length sits, in the layout Apple writes after the text:
+    end of the string object, the "iI" encoding (new or by reference), a one-byte
+    dictionary index, then the length (an unsigned typedstream integer)."""
+    pos = text_end
+    if data[pos : pos + 1] != b"\x86":
+        return None
+    pos += 1
+    if data[pos : pos + 4] == b"\x84\x02iI":
+        pos += 4
+    elif pos < len(data) and data[pos] >= _FIRST_REF:
+        pos += 1
+    else:
+        return None
+    if pos + 1 >= len(data) or data[pos] >= 0x80:
+        return None
+    start = pos + 1
+    head = data[start]
+    if head < 0x80 or head >= _FIRST_REF:
+        return start, start + 1, head
+    size = 2 if head == _INT16 else 4 if head == _INT32 else 0
+    if not size or start + 1 + size > len(data):
+        return None
+    return start, start + 1 + size, int.from_bytes(data[start + 1 : start + 1 + size], "little")
 
 
 def _remember(data: bytes, span: tuple[int, int], body: AttributedString) -> None:
@@ -718,8 +761,15 @@ def _remember(data: bytes, span: tuple[int, int], body: AttributedString) -> Non
         if len(_PREFIXES) >= _MAX_PREFIXES:
             return
         _PREFIXES.append(prefix)
-    if len(_RUNS_CACHE) >= _MAX_RUNS_CACHE:
+    if len(_RUNS_CACHE) + len(_ONE_RUN_CACHE) >= _MAX_RUNS_CACHE:
         _RUNS_CACHE.clear()
+        _ONE_RUN_CACHE.clear()
+    if len(body.runs) == 1:
+        split = _first_run_length(data, span[1])
+        if split is not None and split[2] == body.runs[0].length:
+            key = (prefix, data[span[1] : split[0]], data[split[1] :])
+            _ONE_RUN_CACHE[key] = (body.class_name, body.runs[0].attributes)
+            return
     total = sum(run.length for run in body.runs)
     _RUNS_CACHE[(prefix, suffix)] = (body.class_name, body.runs, total)
 
