@@ -481,6 +481,22 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
             raise _malformed()
     pending.class_name = cls.name
     strings = st.strings
+    if cls.kind == _STRING:  # fast path: "+" by reference, a short string, end of object
+        head = data[pos]
+        if head >= _FIRST_REF and strings[head - _FIRST_REF] == b"+":
+            length = data[pos + 1]
+            end = pos + 2 + length
+            if length < 0x80 and end < len(data) and data[end] == _END:
+                if st.text_span is None:
+                    st.text_span = (pos + 1, end)
+                text = data[pos + 2 : end].decode("utf-8")
+                objects[index] = text
+                return text, end + 1
+    elif cls.kind == _NUMBER:  # fast path: "*", its C string and a small int, all by reference
+        number = _small_number(st, pos)
+        if number is not None:
+            objects[index] = number
+            return number, pos + 5
     encodings: list[bytes] = []
     values: list[Any] = []
     depth += 1
@@ -524,6 +540,27 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
     result = _build(cls, encodings[0] if len(encodings) == 1 else b"".join(encodings), values)
     objects[index] = result
     return result, pos
+
+
+_SMALL_INT_CODES = (b"i", b"q", b"l", b"s")
+
+
+def _small_number(st: _State, pos: int) -> int | None:
+    """An NSNumber body written as references: '*' <C string> <type> <one-byte int> <end>.
+    None when the body has any other shape (the general loop then reads it)."""
+    data, strings = st.data, st.strings
+    if pos + 4 >= len(data):
+        return None
+    head, c_string, group, value = data[pos], data[pos + 1], data[pos + 2], data[pos + 3]
+    if head < _FIRST_REF or c_string < _FIRST_REF or group < _FIRST_REF:
+        return None
+    if strings[head - _FIRST_REF] != b"*" or data[pos + 4] != _END:
+        return None
+    if type(st.objects[c_string - _FIRST_REF]) is not _CString:
+        return None
+    if strings[group - _FIRST_REF] not in _SMALL_INT_CODES or 0x80 <= value < _FIRST_REF:
+        return None
+    return value - 256 if value >= _FIRST_REF else value
 
 
 def _root(data: bytes) -> Any:
