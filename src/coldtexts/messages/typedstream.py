@@ -287,8 +287,9 @@ def _c_string(st: _State, pos: int) -> tuple[bytes | None, int]:
 # Literal class chains whose names are all written out (not string references) read the
 # same in every stream: cache them by their bytes and replay the table updates. The
 # terminating superclass reference, if any, is resolved again at each replay.
-_CHAIN_CACHE: dict[bytes, tuple[tuple[bytes, ...], int | None]] = {}
-_CHAIN_LENGTHS: list[int] = []
+_ChainEntry = tuple[bytes, tuple[bytes, ...], int | None]  # chain bytes, names, terminator
+_CHAIN_CACHE: dict[bytes, list[_ChainEntry]] = {}  # by the chain's first _CHAIN_KEY bytes
+_CHAIN_KEY = 12
 _MAX_CHAIN_CACHE = 256
 
 
@@ -296,10 +297,11 @@ def _read_class(st: _State, pos: int) -> tuple[_Class | None, int]:
     """A class chain: literal classes (most derived first) ending in nil or a reference.
     Each literal class takes an object number in stream order."""
     data = st.data
-    for length in _CHAIN_LENGTHS:
-        entry = _CHAIN_CACHE.get(data[pos : pos + length])
-        if entry is not None:
-            return _replay_chain(st, entry), pos + length
+    candidates = _CHAIN_CACHE.get(data[pos : pos + _CHAIN_KEY])
+    if candidates is not None:
+        for chain, cached_names, cached_terminator in candidates:
+            if data.startswith(chain, pos):
+                return _replay_chain(st, cached_names, cached_terminator), pos + len(chain)
     objects = st.objects
     start = pos
     head = data[pos]
@@ -337,8 +339,7 @@ def _read_class(st: _State, pos: int) -> tuple[_Class | None, int]:
     return superclass, pos
 
 
-def _replay_chain(st: _State, entry: tuple[tuple[bytes, ...], int | None]) -> _Class | None:
-    names, terminator = entry
+def _replay_chain(st: _State, names: tuple[bytes, ...], terminator: int | None) -> _Class | None:
     objects = st.objects
     superclass: _Class | None = None
     if terminator is not None:
@@ -354,14 +355,12 @@ def _replay_chain(st: _State, entry: tuple[tuple[bytes, ...], int | None]) -> _C
     return superclass
 
 
-def _remember_chain(key: bytes, names: tuple[bytes, ...], terminator: int | None) -> None:
+def _remember_chain(chain: bytes, names: tuple[bytes, ...], terminator: int | None) -> None:
     if len(_CHAIN_CACHE) >= _MAX_CHAIN_CACHE:
         _CHAIN_CACHE.clear()
-        _CHAIN_LENGTHS.clear()
-    _CHAIN_CACHE[key] = (names, terminator)
-    if len(key) not in _CHAIN_LENGTHS:
-        _CHAIN_LENGTHS.append(len(key))
-        _CHAIN_LENGTHS.sort(reverse=True)
+    candidates = _CHAIN_CACHE.setdefault(chain[:_CHAIN_KEY], [])
+    if len(candidates) < 8 and all(known != chain for known, _, _ in candidates):
+        candidates.append((chain, names, terminator))
 
 
 def _value(st: _State, code: bytes, pos: int, depth: int) -> tuple[Any, int]:
@@ -454,10 +453,13 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
     head = data[pos]
     pos += 1
     if head != _NEW:
-        if head == _NIL:
+        if head >= _FIRST_REF:
+            entry = objects[head - _FIRST_REF]
+        elif head == _NIL:
             return None, pos
-        index, pos = _ref_index(st, head, pos)
-        entry = objects[index]
+        else:
+            index, pos = _ref_index(st, head, pos)
+            entry = objects[index]
         entry_type = type(entry)
         if entry_type is _Class or entry_type is _CString or entry is None:
             raise _malformed()
@@ -702,7 +704,6 @@ def clear_cache() -> None:
     _RUNS_CACHE.clear()
     _ONE_RUN_CACHE.clear()
     _CHAIN_CACHE.clear()
-    _CHAIN_LENGTHS.clear()
 
 
 def decode_attributed_body(blob: bytes) -> AttributedString:
