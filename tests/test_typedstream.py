@@ -191,3 +191,20 @@ def test_one_run_cache_serves_any_length_and_still_checks_it() -> None:
     assert lying != longer_blob
     with pytest.raises(UndecodableError, match="malformed"):
         decode_attributed_body(lying)
+
+
+def test_salvage_text_reads_intact_texts_only(realdata: Path) -> None:
+    folder = realdata / "typedstream"
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    for name, want in expected.items():
+        if "text" in want:
+            assert ts.salvage_text((folder / name).read_bytes()) == want["text"], name
+    assert ts.salvage_text((folder / "ExtraData").read_bytes()) is None  # text cut short
+    assert ts.salvage_text((folder / "HugeWithRefs").read_bytes()) is None  # not a body
+    long = "long text " * 300  # a two-byte length prefix
+    blob = encode_attributed_body(long, [(len(long), {})])
+    damaged = blob[:-3]
+    with pytest.raises(UndecodableError):
+        decode_attributed_body(damaged)
+    assert ts.salvage_text(damaged) == long
+    assert ts.salvage_text(b"junk") is None

@@ -88,6 +88,8 @@ def test_random_bytes(blob: bytes) -> None:
     _only_undecodable(decode_attributed_body, b"\x04\x0bstreamtyped\x81\xe8\x03" + blob)
     _only_undecodable(parse_summary_info, blob)
     _only_undecodable(parse_payload, "com.apple.messages.URLBalloonProvider", blob)
+    salvaged = ts.salvage_text(b"\x04\x0bstreamtyped\x81\xe8\x03AttributedString\x00" + blob)
+    assert salvaged is None or isinstance(salvaged, str)  # never raises
 
 
 def _mutate(data: st.DataObject, blob: bytes) -> bytes:
@@ -135,6 +137,8 @@ def test_mutated_real_blobs(realdata: Path, data: st.DataObject) -> None:
                    if p.name not in ("expected.json", "HugeWithRefs"))
     blob = _mutate(data, data.draw(st.sampled_from(files)).read_bytes())
     _only_undecodable(lambda b: body_parts(decode_attributed_body(b), ["a"]), blob)
+    salvaged = ts.salvage_text(blob)
+    assert salvaged is None or isinstance(salvaged, str)
 
 
 @FAST

@@ -900,3 +900,35 @@ def _shape(value: object, budget: list[int], depth: int) -> Any:
     if isinstance(value, ArchivedObject):
         return {"object": value.class_name}
     return {"object": type(value).__name__}
+
+
+# -- salvage --------------------------------------------------------------------------------
+
+
+
+def salvage_text(blob: bytes) -> str | None:
+    """The body text of a damaged attributedBody whose structure cannot be decoded, when
+    the text string itself is intact: the first '+' string value, read with its real
+    length prefix (not scanned up to a terminator, which truncates or pads long texts).
+    None when no complete, valid UTF-8 text is there. Use only after decoding failed."""
+    if not isinstance(blob, bytes | bytearray) or blob[2:13] != b"streamtyped":
+        return None
+    data = bytes(blob)
+    start = data.find(b"\x84\x01+")  # the first '+' type encoding, written as new
+    if start < 0 or b"AttributedString\x00" not in data[:start]:
+        return None  # no text, or not an attributed string's
+    pos = start + 3
+    if pos >= len(data):
+        return None
+    head = data[pos]
+    if head < 0x80:
+        length, pos = head, pos + 1
+    elif head in (_INT16, _INT32):
+        size = 2 if head == _INT16 else 4
+        length = int.from_bytes(data[pos + 1 : pos + 1 + size], "little")
+        pos += 1 + size
+    else:
+        return None
+    if pos + length > len(data):
+        return None
+    return _utf8(data[pos : pos + length])
