@@ -131,17 +131,24 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
     name = (f"w{messages}-s{args.seed}-mp{args.photo_megapixels:g}-d{args.dpic}"
             f"-x{extra}-v{GENERATOR_VERSION}")
     folder = work / "workloads" / name
+    with_backup = available("coldtexts.fixtures.backup_writer")
+    if not with_backup:
+        folder = folder.with_name(folder.name + "-dbonly")
     recorded = folder / "workload.json"
     if recorded.is_file() and (folder / "plain" / "sms.db").is_file():
         info = json.loads(recorded.read_text())
         return info, Row(stage="generate", tool="workload", status="ok",
                          note=f"reused {folder.name} (generated in {info['seconds']:.0f} s)")
-    m = run_isolated("_run_stages:generate", {
-        "out_dir": str(folder), "messages": messages, "seed": args.seed, "dpic": args.dpic,
-        "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache"),
-        "extra_in_largest": extra})
+    kwargs = {"out_dir": str(folder), "messages": messages, "seed": args.seed,
+              "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache")}
+    if with_backup:
+        m = run_isolated("_run_stages:generate",
+                         {**kwargs, "dpic": args.dpic, "extra_in_largest": extra})
+    else:
+        m = run_isolated("_run_stages:generate_smsdb_only", kwargs)
     info = m.result
-    row = Row(stage="generate" if not extra else "generate +1,000", tool="workload",
+    row = Row(stage=("generate" if not extra else "generate +1,000")
+              + ("" if with_backup else " (sms.db only: no backup writer yet)"), tool="workload",
               seconds=m.seconds, throughput=info["messages"] / m.seconds, unit="messages/s",
               us_per_message=m.seconds / info["messages"] * 1e6,
               peak_rss_mb=round(m.peak_rss_mb, 1),
@@ -156,9 +163,14 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
 def stage_key_derivation(ctx: Context) -> None:
     from _run_stages import keybag_parameters
 
-    params = keybag_parameters(ctx.backup)
+    params: dict[str, Any] = {"dpsl": "a5" * 20, "dpic": ctx.args.dpic, "salt": "5a" * 20,
+                              "iterations": 10_000}
+    if ctx.workload.get("backup_dir") is not None:
+        params = keybag_parameters(ctx.backup)
     kwargs = {"password": ctx.args.password, **params}
     note = f"PBKDF2-SHA256 x{params['dpic']:,} + PBKDF2-SHA1 x{params['iterations']:,}"
+    if ctx.workload.get("backup_dir") is None:
+        note += " (standard salts: no backup yet)"
     if available("coldtexts.backup.unlock"):
         missing(ctx, "unlock", "coldtexts", "stage wiring pending the backup API")
     else:
@@ -173,6 +185,10 @@ def stage_key_derivation(ctx: Context) -> None:
 
 def stage_decrypt(ctx: Context) -> None:
     assert ctx.key is not None, "the key derivation stage runs first"
+    if ctx.workload.get("backup_dir") is None:
+        for tool in ("coldtexts", "iphone-backup-decrypt", "iOSbackup"):
+            missing(ctx, "decrypt", tool, "needs the backup writer")
+        return
     scratch = ctx.work / "scratch"
 
     def mb(m: Measurement) -> tuple[float, str]:
@@ -197,17 +213,18 @@ def stage_typedstream(ctx: Context) -> None:
         return m.result["items"], "bodies/s"
 
     measure(ctx, "attributedBody", "coldtexts", "_run_stages:typedstream_coldtexts", kwargs,
-            size=items, note="decode_attributed_body, as the reader runs it (prefix cache on)")
+            size=items, per_message=True,
+            note="decode_attributed_body, as the reader runs it (prefix cache on)")
     measure(ctx, "attributedBody", "coldtexts, no cache", "_run_stages:typedstream_coldtexts",
-            {**kwargs, "use_cache": False}, size=items,
+            {**kwargs, "use_cache": False}, size=items, per_message=True,
             note="run cache off: every body fully parsed")
     if not ctx.args.skip_peers:
         measure(ctx, "attributedBody", "pytypedstream", "_run_stages:typedstream_pytypedstream",
-                kwargs, size=items, note="unarchive_from_data")
+                kwargs, size=items, per_message=True, note="unarchive_from_data")
 
 
 def stage_pipeline(ctx: Context) -> None:
-    if not available("coldtexts.cli.export_cmd"):
+    if not available("coldtexts.cli.export_cmd") or ctx.workload.get("backup_dir") is None:
         for stage in ("export, first run", "re-run unchanged", "re-run +1,000 in one chat"):
             missing(ctx, stage, "coldtexts")
         missing(ctx, "render pdf", "WeasyPrint, plain", "needs the HTML exporter's output")
