@@ -1,0 +1,76 @@
+"""The values the typedstream decoder produces (shared by its modules and its callers)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MALFORMED = "malformed"
+NOT_ATTRIBUTED = "not an attributed string"
+
+MAX_DEPTH = 64  # real bodies nest 4-5 objects deep
+
+# What a class is to us: the first known class in its chain decides.
+_OTHER, _STRING, _NUMBER, _VALUE, _DICT, _ARRAY, _URL, _DATA, _ATTRIBUTED = range(9)
+_KNOWN_KINDS: dict[str, int] = {
+    "NSString": _STRING,
+    "NSMutableString": _STRING,
+    "NSNumber": _NUMBER,
+    "NSValue": _VALUE,
+    "NSDictionary": _DICT,
+    "NSMutableDictionary": _DICT,
+    "NSArray": _ARRAY,
+    "NSMutableArray": _ARRAY,
+    "NSURL": _URL,
+    "NSData": _DATA,
+    "NSMutableData": _DATA,
+    "NSAttributedString": _ATTRIBUTED,
+    "NSMutableAttributedString": _ATTRIBUTED,
+    "NSObject": _OTHER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NSURLValue:
+    """An NSURL: `url` is the string as archived, relative to `base` when there is one."""
+
+    url: str
+    base: NSURLValue | None = None
+
+    @property
+    def absolute(self) -> str:
+        if self.base is None:
+            return self.url
+        from urllib.parse import urljoin
+
+        return urljoin(self.base.absolute, self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedObject:
+    """An object of a class we do not turn into a Python value (kept by class name)."""
+
+    class_name: str
+    fields: tuple[Any, ...] = field(default=(), compare=False, hash=False)
+    encoding: bytes = field(default=b"", compare=False, hash=False)
+    kind: int = field(default=_OTHER, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRun:
+    length: int  # UTF-16 code units
+    attributes: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributedString:
+    class_name: str
+    text: str
+    runs: tuple[AttributeRun, ...]
+
+
+def utf16_length(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
