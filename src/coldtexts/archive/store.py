@@ -62,18 +62,24 @@ def open_store(path: Path, *, create: bool) -> sqlite3.Connection:
         )
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from exc
+    try:
         if not existed and os.name == "posix":
             os.chmod(path, PRIVATE_FILE_MODE)
         _configure(conn)
-        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file between runs
         if existed:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
                 raise sqlite3.DatabaseError(f"integrity check: {result}")
-        del mode
         migrate(conn)
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise _damaged(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
