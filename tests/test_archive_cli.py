@@ -50,6 +50,7 @@ def test_status_in_words_and_json(tmp_path: Path) -> None:
     assert "Messages:       8 (2019-03-01 to 2019-03-01)" in words.output
     assert "Test iPhone (iOS 17.5, UDID-A)" in words.output
     assert "success" in words.output
+    assert "Failed outputs: 0\n" in words.output
     raw = CliRunner().invoke(cli, ["status", str(root), "--json"])
     assert raw.exit_code == 0
     data = json.loads(raw.output)

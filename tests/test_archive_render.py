@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from coldtexts.exporters.base import RenderContext, RenderJob, RenderOptions, RenderResult
 
-from coldtexts.archive import Archive, Reason, RenderStats
+from coldtexts.archive import Archive, Reason, RenderStats, status
 from coldtexts.archive.store import to_us
 from coldtexts.archive.volumes import split_volumes
 from coldtexts.errors import ConfigError
@@ -137,6 +137,7 @@ def test_a_failed_output_is_recorded_and_retried(tmp_path: Path) -> None:
         ("conversations/Person 0/transcript.txt", "could not lay out the page")]
     assert (root / "conversations/Person 1/transcript.txt").read_bytes() == b"fine"
     assert not (root / "conversations/Person 0/transcript.txt").exists()
+    assert status(root).outputs_failed == 1
     reasons = _reasons(_render(root))
     assert reasons["conversations/Person 0/transcript.txt"] is Reason.PREVIOUS_ERROR
 

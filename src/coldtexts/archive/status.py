@@ -41,6 +41,7 @@ class ArchiveStatus:
     attachments_present: int
     attachments_missing: int
     bytes: int
+    outputs_failed: int  # outputs whose last rendering failed (retried on the next run)
     first_message: datetime | None
     last_message: datetime | None
     sources: tuple[SourceSummary, ...]
@@ -101,6 +102,7 @@ def _status(conn: sqlite3.Connection, root: Path) -> ArchiveStatus:
         ),
         attachments_missing=_count(conn, "SELECT count(*) FROM attachments WHERE sha256 IS NULL"),
         bytes=_folder_bytes(root),
+        outputs_failed=_count(conn, "SELECT count(*) FROM renders WHERE error IS NOT NULL"),
         first_message=from_us(first) if first is not None else None,
         last_message=from_us(last) if last is not None else None,
         sources=sources,

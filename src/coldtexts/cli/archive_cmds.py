@@ -66,6 +66,8 @@ def describe(info: ArchiveStatus) -> list[str]:
         f"Attachments:    {info.attachments_present} stored, "
         f"{info.attachments_missing} missing",
         f"Size:           {_size(info.bytes)}",
+        f"Failed outputs: {info.outputs_failed}"
+        + (" (rendered again on the next run)" if info.outputs_failed else ""),
         f"Sources:        {len(info.sources)} backup(s)",
     ]
     for src in info.sources:
