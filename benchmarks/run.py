@@ -300,10 +300,25 @@ def count_pdf_pages(archive: Path) -> int:
     return total
 
 
+def stage_read(ctx: Context) -> None:
+    """The sms.db reader on the workload's database (bench_reader.py's measured stage)."""
+    if not available("coldtexts.messages.reader", "SmsDatabase"):
+        missing(ctx, "read sms.db", "coldtexts")
+        return
+
+    def messages(m: Measurement) -> tuple[float, str]:
+        return m.result["messages"], "messages/s"
+
+    measure(ctx, "read sms.db", "coldtexts", "bench_reader:read_all", {"path": ctx.sms_db},
+            size=messages, per_message=True,
+            note="conversations, messages (bodies decoded), reactions")
+
+
 STAGES = {
     "unlock": stage_key_derivation,
     "decrypt": stage_decrypt,
     "typedstream": stage_typedstream,
+    "read": stage_read,
     "pipeline": stage_pipeline,
 }
 
