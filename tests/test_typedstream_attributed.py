@@ -87,3 +87,17 @@ def test_plain_text_parts_split_at_placeholders() -> None:
         (2, PartKind.TEXT, None, "at this"), (3, PartKind.ATTACHMENT, "b", "")]
     assert info.unplaced_attachments == ("c",) and info.text == "look\nat this"
     assert plain_text_parts("", []).parts == ()
+
+
+def test_one_plain_run_fast_path_matches_the_model() -> None:
+    from coldtexts.messages.models import Part, TextRun
+
+    body = decode_attributed_body(encode_attributed_body("plain 😀", [(8, {PART: 2})]))
+    info = body_parts(body, ["extra"])
+    assert info.parts == (Part(2, PartKind.TEXT, (TextRun("plain 😀"),)),)
+    assert info.text == "plain 😀" and info.unplaced_attachments == ("extra",)
+    styled = decode_attributed_body(encode_attributed_body(
+        "hey", [(3, {PART: 0, "__kIMTextItalicAttributeName": 1})]))
+    assert body_parts(styled, []).parts[0].runs[0].italic is True
+    empty = decode_attributed_body(encode_attributed_body("", []))
+    assert body_parts(empty, []).parts == ()

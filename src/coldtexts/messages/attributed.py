@@ -31,6 +31,9 @@ STRIKETHROUGH_KEY = "__kIMTextStrikethroughAttributeName"
 
 _PLACEHOLDERS = re.compile("([\ufffc\ufffd])")
 
+_STYLE_KEYS = frozenset({MENTION_KEY, LINK_KEY, EFFECT_KEY, BOLD_KEY, ITALIC_KEY, UNDERLINE_KEY,
+                         STRIKETHROUGH_KEY})
+
 #: iOS 18 text animations (smsdb.md §3.6).
 TEXT_EFFECTS: dict[int, str] = {
     4: "Ripple", 5: "Big", 6: "Bloom", 8: "Nod", 9: "Shake", 10: "Jitter", 11: "Small",
@@ -55,6 +58,9 @@ def effect_name(value: object) -> str | None:
 
 def _utf16_slices(text: str, lengths: Sequence[int]) -> Iterator[str]:
     """Cut `text` into consecutive pieces of the given UTF-16 lengths."""
+    if len(lengths) == 1:
+        yield text
+        return
     if utf16_length(text) == len(text):  # no characters outside the BMP
         start = 0
         for length in lengths:
@@ -111,6 +117,9 @@ class _PartBuilder:
         if self.pending_index is not None and self.pending_index != index:
             self.flush()
         self.pending_index = index
+        if _STYLE_KEYS.isdisjoint(attributes):  # the usual run: plain text
+            self.pending_runs.append(TextRun(text))
+            return
         mention = attributes.get(MENTION_KEY)
         if isinstance(mention, str) and mention:
             if mention not in self.mentions:
@@ -131,6 +140,9 @@ class _PartBuilder:
 
     def add_piece(self, index: int, text: str, attributes: Mapping[str, object]) -> None:
         """A run's text, split at placeholders (a run normally holds one or none)."""
+        if ATTACHMENT_CHAR not in text and APP_CHAR not in text:
+            self.add_text(index, text, attributes)
+            return
         for piece in _PLACEHOLDERS.split(text):
             if piece == ATTACHMENT_CHAR:
                 self.add_attachment(index, attributes)
@@ -161,6 +173,10 @@ def _link(value: object) -> str | None:
 def body_parts(body: AttributedString, attachment_guids: Sequence[str]) -> BodyInfo:
     """The parts of a decoded attributedBody; attachments without a GUID attribute take the
     next unused entry of `attachment_guids` (the message's attachments in order)."""
+    if len(body.runs) == 1:  # most messages: one plain run of text
+        simple = _single_text_part(body.text, body.runs[0].attributes, attachment_guids)
+        if simple is not None:
+            return simple
     builder = _PartBuilder(attachment_guids)
     index = 0
     pieces = _utf16_slices(body.text, [run.length for run in body.runs])
@@ -170,6 +186,19 @@ def body_parts(body: AttributedString, attachment_guids: Sequence[str]) -> BodyI
             index = part
         builder.add_piece(index, piece, run.attributes)
     return builder.result()
+
+
+def _single_text_part(text: str, attributes: Mapping[str, object],
+                      attachment_guids: Sequence[str]) -> BodyInfo | None:
+    """The BodyInfo of a one-run body without styles or placeholders, built directly."""
+    if not text or not _STYLE_KEYS.isdisjoint(attributes):
+        return None
+    if ATTACHMENT_CHAR in text or APP_CHAR in text:
+        return None
+    part = attributes.get(PART_KEY, 0)
+    index = part if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else 0
+    return BodyInfo((Part(index, PartKind.TEXT, (TextRun(text),)),), text, {}, (),
+                    tuple(attachment_guids))
 
 
 def plain_text_parts(text: str, attachment_guids: Sequence[str]) -> BodyInfo:
