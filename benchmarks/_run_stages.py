@@ -225,3 +225,25 @@ def generate_smsdb_only(out_dir: str, messages: int, seed: int,
             "conversations": len(plan.conversations), "seconds": time.perf_counter() - start}
     (Path(out_dir) / "workload.json").write_text(json.dumps(info, indent=2) + "\n")
     return info
+
+
+def read_and_ingest(sms_db: str, archive_dir: str) -> dict[str, Any]:
+    """sms.db read by the reader and streamed into a new archive store (no attachment
+    files, no rendering): the library's read + ingest path, without the CLI."""
+    from datetime import UTC, datetime
+
+    from coldtexts.archive import Archive, SourceInfo
+    from coldtexts.messages.reader import SmsDatabase
+
+    root = Path(archive_dir)
+    shutil.rmtree(root, ignore_errors=True)
+    start = time.perf_counter()
+    with SmsDatabase.open(Path(sms_db)) as db, Archive.open(root) as archive:
+        info = SourceInfo("BENCH-WORKLOAD", "Bench iPhone", "iPhone15,2", "18.5",
+                          datetime(2026, 6, 30, 21, tzinfo=UTC))
+        stats = archive.ingest(archive.begin_source(info), list(db.conversations()),
+                               db.messages(), db.reactions())
+        archive.finish_run("success", {"new": stats.messages_new})
+    seconds = time.perf_counter() - start
+    shutil.rmtree(root, ignore_errors=True)
+    return {"seconds": seconds, "messages": stats.messages_new}
