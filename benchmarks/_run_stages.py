@@ -155,12 +155,14 @@ def typedstream_coldtexts(sms_db: str, limit: int, use_cache: bool = True) -> di
 
 
 def generate(out_dir: str, messages: int, seed: int, dpic: int, photo_megapixels: float,
-             cache_dir: str, extra_in_largest: int = 0) -> dict[str, Any]:
+             cache_dir: str, attachment_ratio: float,
+             extra_in_largest: int = 0) -> dict[str, Any]:
     from coldtexts.fixtures.workload import generate_workload
 
     info = generate_workload(Path(out_dir), messages=messages, seed=seed, dpic=dpic,
                              photo_megapixels=photo_megapixels, cache_dir=Path(cache_dir),
-                             keep_plain=True, extra_in_largest=extra_in_largest)
+                             attachment_ratio=attachment_ratio, keep_plain=True,
+                             extra_in_largest=extra_in_largest)
     return info.as_json()
 
 
@@ -201,8 +203,8 @@ def weasyprint_plain(html_files: list[str]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "pages": pages}
 
 
-def generate_smsdb_only(out_dir: str, messages: int, seed: int,
-                        photo_megapixels: float, cache_dir: str) -> dict[str, Any]:
+def generate_smsdb_only(out_dir: str, messages: int, seed: int, photo_megapixels: float,
+                        cache_dir: str, attachment_ratio: float) -> dict[str, Any]:
     """The workload's sms.db alone, for when the backup writer is not available."""
     from coldtexts.fixtures.workload import MediaFactory
     from coldtexts.fixtures.workload_media import DEFAULT_MIX, PhotoPool
@@ -217,7 +219,8 @@ def generate_smsdb_only(out_dir: str, messages: int, seed: int,
     shutil.rmtree(plain, ignore_errors=True)
     plain.mkdir(parents=True)
     stats = write_sms_db(plain / "sms.db", plan,
-                         iter_messages(plan, attachment_ratio=0.08, media_mix=DEFAULT_MIX),
+                         iter_messages(plan, attachment_ratio=attachment_ratio,
+                                       media_mix=DEFAULT_MIX),
                          media.size)
     info = {"root": out_dir, "backup_dir": None, "password_file": None,
             "messages": stats.messages, "attachments": stats.attachments,

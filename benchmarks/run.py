@@ -128,8 +128,8 @@ def ratios(rows: list[Row], reference_tool: str = "coldtexts") -> None:
 
 def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
                     extra: int = 0) -> tuple[dict[str, Any], Row]:
-    name = (f"w{messages}-s{args.seed}-mp{args.photo_megapixels:g}-d{args.dpic}"
-            f"-x{extra}-v{GENERATOR_VERSION}")
+    name = (f"w{messages}-s{args.seed}-mp{args.photo_megapixels:g}-a{args.attachment_ratio:g}"
+            f"-d{args.dpic}-x{extra}-v{GENERATOR_VERSION}")
     folder = work / "workloads" / name
     with_backup = available("coldtexts.fixtures.backup_writer")
     if not with_backup:
@@ -140,7 +140,8 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
         return info, Row(stage="generate", tool="workload", status="ok",
                          note=f"reused {folder.name} (generated in {info['seconds']:.0f} s)")
     kwargs = {"out_dir": str(folder), "messages": messages, "seed": args.seed,
-              "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache")}
+              "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache"),
+              "attachment_ratio": args.attachment_ratio}
     if with_backup:
         m = run_isolated("_run_stages:generate",
                          {**kwargs, "dpic": args.dpic, "extra_in_largest": extra})
@@ -391,6 +392,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="workloads, photo cache and scratch (default benchmarks/work)")
     parser.add_argument("--photo-megapixels", type=float, default=1.0,
                         help="pixel size of generated photos (12 = a real iPhone photo)")
+    parser.add_argument("--attachment-ratio", type=float, default=0.08,
+                        help="share of messages with attachments (default 0.08)")
     parser.add_argument("--dpic", type=int, default=REAL_DPIC,
                         help="PBKDF2-SHA256 rounds in the keybag (real backups: 10,000,000)")
     parser.add_argument("--password", default="bench", help=argparse.SUPPRESS)
