@@ -35,9 +35,9 @@ from _common import (
     markdown_table,
     run_isolated,
 )
+from coldtexts.fixtures.workload import GENERATOR_VERSION
 
 REAL_DPIC = 10_000_000
-GENERATOR_VERSION = 1
 
 
 @dataclass(slots=True)
