@@ -29,6 +29,8 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULT_MARKER = "@@coldtexts-bench-result@@"
+PROFILE_ENV = "COLDTEXTS_BENCH_PROFILE"  # a folder: profile every isolated stage into it
+PROFILE_LABEL_ENV = "COLDTEXTS_BENCH_PROFILE_LABEL"
 
 
 @dataclass(slots=True)
@@ -62,9 +64,22 @@ def _child_main(target: str, raw_kwargs: str) -> None:
     function: Callable[..., dict[str, Any] | None] = getattr(
         importlib.import_module(module_name), function_name)
     kwargs = json.loads(raw_kwargs)
+    profile_dir = os.environ.get(PROFILE_ENV)
+    profiler = None
+    if profile_dir:  # pyinstrument: where the stage's time goes (adds a little overhead)
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
     start = time.perf_counter()
     result = function(**kwargs) or {}
     seconds = time.perf_counter() - start
+    if profiler is not None and profile_dir:
+        profiler.stop()
+        folder = Path(profile_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        label = os.environ.get(PROFILE_LABEL_ENV) or function_name
+        (folder / f"{label}.txt").write_text(profiler.output_text(unicode=True, color=False))
     payload = Measurement(
         seconds=result.pop("seconds", seconds), peak_rss_mb=peak_rss_mb(),
         children_peak_rss_mb=peak_rss_mb(children=True), result=result)

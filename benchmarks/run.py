@@ -30,6 +30,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     BENCH_DIR,
+    PROFILE_ENV,
+    PROFILE_LABEL_ENV,
     Measurement,
     machine_info,
     markdown_table,
@@ -91,8 +93,12 @@ def measure(ctx: Context, stage: str, tool: str, target: str, kwargs: dict[str, 
             per_message: bool = False, note: str = "") -> Row:
     """Run one stage in its own process and record it (failures are recorded, not fatal)."""
     row = Row(stage=stage, tool=tool, note=note)
+    env = {}
+    if ctx.args.profile:
+        env = {PROFILE_ENV: str(ctx.args.profile / f"{ctx.messages}"),
+               PROFILE_LABEL_ENV: "".join(c if c.isalnum() else "_" for c in f"{stage}-{tool}")}
     try:
-        m = run_isolated(target, kwargs)
+        m = run_isolated(target, kwargs, env=env)
     except Exception as exc:  # a broken stage must not hide the others' figures
         row.status = f"failed: {str(exc).strip().splitlines()[-1][:200]}"
         ctx.rows.append(row)
@@ -403,6 +409,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure coldtexts only, not the alternatives")
     parser.add_argument("--stages", nargs="*", choices=sorted(STAGES),
                         help="only these stages (default: all)")
+    parser.add_argument("--profile", type=Path,
+                        help="write a pyinstrument profile of every stage into this folder")
     parser.add_argument("--compare", nargs="*", type=Path,
                         help="print the µs/message-by-size table from earlier JSON results")
     return parser.parse_args(argv)
