@@ -1,0 +1,183 @@
+"""The config file: parsing, refusals, defaults per platform, backup choice, merging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from coldtexts.config import (
+    Config,
+    default_config_path,
+    load_config,
+    merge,
+    select_backup,
+)
+from coldtexts.errors import ConfigError, NotABackupError
+
+
+@dataclass(frozen=True)
+class FakeBackup:  # the fields of coldtexts.backup.locate.BackupInfo that config reads
+    path: Path
+    udid: str
+    device_name: str | None
+    last_backup: datetime | None
+    problem: str | None = None
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_full_file_is_parsed(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+device = "Anna's iPhone"
+backup_roots = ["~/Backups"]
+archive = "~/Archives/Messages"
+formats = ["HTML", "pdf", "html"]
+timezone = "Europe/Paris"
+since = 2020-01-01
+until = "2024-12-31"
+conversations = ["Mom", "+15551234567"]
+max_backup_age_days = 40
+password_file = "~/.config/coldtexts/password"
+report = "/tmp/report.json"
+""")
+    config = load_config(path)
+    assert config is not None
+    home = Path.home()
+    assert config.device == "Anna's iPhone"
+    assert config.backup_roots == (home / "Backups",)
+    assert config.archive == home / "Archives" / "Messages"
+    assert config.formats == ("html", "pdf")
+    assert (config.since, config.until) == (date(2020, 1, 1), date(2024, 12, 31))
+    assert config.conversations == ("Mom", "+15551234567")
+    assert config.max_backup_age_days == 40
+    assert config.password_file == home / ".config" / "coldtexts" / "password"
+
+
+@pytest.mark.parametrize("key", ["password", "Password", "passphrase"])
+def test_a_password_in_the_file_is_refused_with_the_alternatives(tmp_path: Path,
+                                                                  key: str) -> None:
+    path = write(tmp_path, f'{key} = "hunter2"\narchive = "/a"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message and "password_file" in message and "keyring" in message
+    assert "hunter2" not in message
+    assert err.value.exit_code == 50
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("archiv = '/a'", "unknown key 'archiv'"),
+    ("archive = 'relative/folder'", "absolute path"),
+    ("formats = ['docx']", "'docx' is not a format"),
+    ("timezone = 'Mars/Olympus'", "not a time zone"),
+    ("since = 'last year'", "2024-01-31"),
+    ("max_backup_age_days = 0", "whole number of days"),
+    ("keyring = 'yes'", "true or false"),
+    ("archive = [", "not valid TOML"),
+    ("backup = '/b'\ndevice = 'X'", "keep one"),
+    ("since = 2024-01-02\nuntil = 2024-01-01", "'since' is after 'until'"),
+])
+def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert fragment in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_max_age_false_disables_the_warning(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "max_backup_age_days = false"))
+    assert config is not None and config.max_backup_age_days is None
+
+
+def test_missing_explicit_file_is_an_error_but_missing_default_is_none(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    assert load_config(None) is None
+
+
+def test_default_file_is_read_from_xdg(tmp_path: Path) -> None:
+    default = default_config_path()
+    default.parent.mkdir(parents=True)
+    default.write_text('archive = "/srv/a"\n', encoding="utf-8")
+    config = load_config(None)
+    assert config is not None and config.archive == Path("/srv/a")
+
+
+def test_default_location_per_platform() -> None:
+    assert default_config_path("linux", {"HOME": "/h", "XDG_CONFIG_HOME": "/x"}) == Path(
+        "/x/coldtexts/config.toml")
+    assert default_config_path("linux", {"HOME": "/h"}) == Path("/h/.config/coldtexts/config.toml")
+    assert default_config_path("darwin", {"HOME": "/Users/a"}) == Path(
+        "/Users/a/Library/Application Support/coldtexts/config.toml")
+    win = default_config_path("win32", {"HOME": "/h", "APPDATA": "/appdata"})
+    assert win == Path("/appdata/coldtexts/config.toml")
+
+
+# -- select_backup -------------------------------------------------------------------------
+def backups(tmp_path: Path) -> list[FakeBackup]:
+    return [
+        FakeBackup(tmp_path / "A1", "UDID-A", "Anna's iPhone", datetime(2024, 1, 2)),
+        FakeBackup(tmp_path / "A2", "UDID-A2", "Anna's iPhone", datetime(2024, 3, 2)),
+        FakeBackup(tmp_path / "A3", "UDID-A3", "Anna's iPhone", datetime(2024, 4, 2),
+                   problem="backup in progress"),
+        FakeBackup(tmp_path / "B", "UDID-B", "Ben's iPad", datetime(2024, 5, 1)),
+    ]
+
+
+def test_device_by_name_means_its_newest_complete_backup(tmp_path: Path) -> None:
+    config = Config(source=tmp_path / "c.toml", device="anna's iphone")
+    assert select_backup(config, backups(tmp_path)) == tmp_path / "A2"
+
+
+def test_device_by_udid(tmp_path: Path) -> None:
+    config = Config(source=tmp_path / "c.toml", device="UDID-A")
+    assert select_backup(config, backups(tmp_path)) == tmp_path / "A1"
+
+
+def test_unknown_or_unusable_device_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NotABackupError, match="devices seen: Anna's iPhone, Ben's iPad"):
+        select_backup(Config(source=tmp_path, device="Carl"), backups(tmp_path))
+    with pytest.raises(NotABackupError, match="backup in progress"):
+        select_backup(Config(source=tmp_path, device="UDID-A3"), backups(tmp_path))
+
+
+# -- merge ---------------------------------------------------------------------------------
+def test_command_line_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, f"""
+backup = "{tmp_path / 'B'}"
+archive = "{tmp_path / 'Archive'}"
+formats = ["html"]
+timezone = "Europe/Paris"
+keyring = true
+""")
+    config = load_config(path)
+    options = merge(config, {"formats": ("txt", "jsonl"), "archive": None,
+                             "password_file": tmp_path / "pw"})
+    assert options.backup == tmp_path / "B"
+    assert options.archive == tmp_path / "Archive"
+    assert options.formats == ("txt", "jsonl")
+    assert options.timezone == "Europe/Paris"
+    assert options.secrets.use_keyring is True
+    assert options.secrets.password_file == tmp_path / "pw"
+
+
+def test_merge_resolves_a_device_through_the_backups_given(tmp_path: Path) -> None:
+    config = Config(source=tmp_path / "c.toml", device="Ben's iPad", archive=tmp_path / "A")
+    options = merge(config, {}, backups=backups(tmp_path))
+    assert options.backup == tmp_path / "B"
+    assert options.max_backup_age_days == 45
+
+
+def test_merge_without_an_archive_says_what_to_pass(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--archive"):
+        merge(Config(source=tmp_path / "c.toml", backup=tmp_path), {})
+    with pytest.raises(ConfigError, match="--backup"):
+        merge(None, {"archive": tmp_path})
