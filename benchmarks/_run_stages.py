@@ -250,3 +250,15 @@ def read_and_ingest(sms_db: str, archive_dir: str) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     shutil.rmtree(root, ignore_errors=True)
     return {"seconds": seconds, "messages": stats.messages_new}
+
+
+def unlock_coldtexts(backup_dir: str, password: str) -> dict[str, Any]:
+    """coldtexts' unlock: keybag parsed, key derived, class keys unwrapped."""
+    from coldtexts.backup.keybag import derivation_of, derive_key, parse_keybag, unlock
+
+    start = time.perf_counter()
+    manifest = plistlib.loads((Path(backup_dir) / "Manifest.plist").read_bytes())
+    keybag = parse_keybag(manifest["BackupKeyBag"])
+    key = derive_key(password, derivation_of(keybag))
+    unlock(keybag, key)
+    return {"seconds": time.perf_counter() - start, "key": key.hex()}

@@ -178,8 +178,12 @@ def stage_key_derivation(ctx: Context) -> None:
     note = f"PBKDF2-SHA256 x{params['dpic']:,} + PBKDF2-SHA1 x{params['iterations']:,}"
     if ctx.workload.get("backup_dir") is None:
         note += " (standard salts: no backup yet)"
-    if available("coldtexts.backup.unlock"):
-        missing(ctx, "unlock", "coldtexts", "stage wiring pending the backup API")
+    if ctx.workload.get("backup_dir") is not None and available("coldtexts.backup.keybag",
+                                                                  "derive_key"):
+        row = measure(ctx, "unlock", "coldtexts", "_run_stages:unlock_coldtexts",
+                      {"backup_dir": ctx.backup, "password": ctx.args.password},
+                      note=note + ", class keys unwrapped")
+        ctx.key = row.extra.pop("key", None)
     else:
         missing(ctx, "unlock", "coldtexts", note)
     for tool, target in (("hashlib", "kdf_hashlib"), ("pycryptodome", "kdf_pycryptodome"),
