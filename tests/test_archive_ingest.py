@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coldtexts.archive import Archive
+from coldtexts.archive.types import ConversationIngest
 from coldtexts.messages.models import (
     Conversation,
     EventKind,
@@ -91,6 +92,7 @@ def test_newer_backup_adds_revises_and_flags(tmp_path: Path) -> None:
 
     assert (ingest.messages_new, ingest.messages_changed, ingest.messages_unchanged) == (1, 3, 1)
     assert ingest.marked_no_longer_on_device == 1
+    assert ingest.by_conversation == {"Person 1": ConversationIngest(1, 3, 1)}
     text = page(root, "Person 1", "2019")
     assert "m-deleted Person 1 'deleted on the phone' gone=2020-05-04" in text
     assert "m-edit Person 1 'see you at 6' rev[edited]='see you at 5'" in text
@@ -172,10 +174,14 @@ def test_attachment_missing_then_filled_in(tmp_path: Path) -> None:
     extracted.write_bytes(b"heic bytes")
     sha = hashlib.sha256(b"heic bytes").hexdigest()
     with Archive.open(root) as archive:
+        assert archive.newest_backup_date() == source(0).backup_date
+        assert archive.newest_backup_date("UDID-OTHER") is None
         archive.ingest(archive.begin_source(source(30)), [conv], [msg], [])
+        assert archive.missing_attachments_by_conversation() == {"Person 1": 1}
         assert [n.guid for n in archive.attachments_needing_files()] == ["att-1"]
         archive.store_attachment_file("att-1", extracted, sha, 10)
         assert archive.attachments_needing_files() == []
+        assert archive.missing_attachments_by_conversation() == {}
     stored = root / "attachments" / sha[:2] / f"{sha}.heic"
     assert stored.read_bytes() == b"heic bytes" and not extracted.exists()
     assert stored.stat().st_mode & 0o777 == 0o600

@@ -9,6 +9,7 @@ from .lock import ArchiveLock, LockHolder
 from .status import ArchiveStatus, status
 from .types import (
     AttachmentNeed,
+    ConversationIngest,
     IngestStats,
     Reason,
     RenderDecision,
@@ -22,6 +23,7 @@ __all__ = [
     "ArchiveLock",
     "ArchiveStatus",
     "AttachmentNeed",
+    "ConversationIngest",
     "IngestStats",
     "LockHolder",
     "Reason",

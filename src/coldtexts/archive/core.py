@@ -41,6 +41,7 @@ from .render import Progress, Renderer
 from .schema import migrate
 from .store import (
     STORE_NAME,
+    from_us,
     memory_copy,
     now_us,
     open_read_only,
@@ -165,6 +166,14 @@ class Archive:
         return Ingester(self._conn, source_id).run(conversations, messages, reactions,
                                                    complete=complete)
 
+    def newest_backup_date(self, udid: str | None = None) -> datetime | None:
+        """The date of the newest backup already ingested (of one device, if given): call
+        it before begin_source to warn about a backup older than the archive."""
+        row = self._conn.execute(
+            "SELECT max(backup_date) FROM sources WHERE ?1 IS NULL OR udid = ?1", (udid,)
+        ).fetchone()
+        return from_us(row[0]) if row[0] is not None else None
+
     # -- attachments ------------------------------------------------------------------------
     def attachments_needing_files(self) -> list[AttachmentNeed]:
         self._flush()
@@ -176,6 +185,16 @@ class Archive:
         self._begin_batch()
         attachment_store.store_file(self._conn, self._publisher, guid, path, sha256, size)
         self._count_batch()
+
+    def missing_attachments_by_conversation(self) -> dict[str, int]:
+        """Folder name -> how many of its attachments have no stored file."""
+        self._flush()
+        rows = self._conn.execute(
+            "SELECT c.slug, count(*) FROM attachments a JOIN messages m ON m.guid = a.owner_guid "
+            "JOIN conversations c ON c.id = m.conversation_id WHERE a.sha256 IS NULL "
+            "GROUP BY c.slug ORDER BY c.slug"
+        )
+        return {slug: int(count) for slug, count in rows}
 
     def record_missing_attachment(self, guid: str, reason: str) -> None:
         self._begin_batch()

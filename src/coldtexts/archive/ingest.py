@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TypeVar
 
@@ -30,7 +31,7 @@ from .conversations import ConversationIndex, conversation_title
 from .presence import mark_source_complete, refresh_presence
 from .revisions import RevisionRow, revisions_between
 from .store import to_us, transaction
-from .types import IngestStats
+from .types import ConversationIngest, IngestStats
 
 BATCH = 2000
 T = TypeVar("T")
@@ -90,6 +91,8 @@ class Ingester:
         self._names: dict[str, str] = {}
         self._titles: dict[int, str] = {}
         self._sightings_changed = False
+        # conversation id -> [new, changed, newly no longer on device]
+        self._per_conversation: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
 
     def run(self, conversations: Iterable[Conversation], messages: Iterable[Message],
             reactions: Iterable[Reaction], *, complete: bool) -> IngestStats:
@@ -107,6 +110,7 @@ class Ingester:
                 self._reaction_batch(index, reaction_batch)
             self._attach_dangling_reactions()
             self._refresh_presence(complete)
+            self._conversation_stats()
         return self.stats
 
     # -- messages ---------------------------------------------------------------------------
@@ -133,6 +137,7 @@ class Ingester:
                 seen.append((next_id, self._udid, self._date))
                 next_id += 1
                 self.stats.messages_new += 1
+                self._per_conversation[conversation_id][0] += 1
                 continue
             seen.append((old.id, self._udid, self._date))
             if old.hash == digest:
@@ -192,6 +197,7 @@ class Ingester:
             ).fetchone()[0]
             self._index_text(old.id, conversation_id, message)
             self.stats.messages_changed += 1
+            self._per_conversation[conversation_id][1] += 1
         else:
             revisions = revisions_between(message, stored)
             self.stats.messages_older_version += 1
@@ -297,5 +303,14 @@ class Ingester:
         if not (newly_complete or self._sightings_changed):
             return  # the same backup again: nothing can have changed
         changes = refresh_presence(self._conn, self._udid)
-        self.stats.marked_no_longer_on_device += changes.flagged
+        self.stats.marked_no_longer_on_device += sum(changes.flagged_by_conversation.values())
         self.stats.back_on_device += changes.cleared
+        for conversation_id, count in changes.flagged_by_conversation.items():
+            self._per_conversation[conversation_id][2] += count
+
+    def _conversation_stats(self) -> None:
+        slugs = dict(self._conn.execute("SELECT id, slug FROM conversations").fetchall())
+        for conversation_id, (new, changed, gone) in sorted(self._per_conversation.items()):
+            if new or changed or gone:
+                self.stats.by_conversation[slugs[conversation_id]] = ConversationIngest(
+                    new, changed, gone)

@@ -26,6 +26,7 @@ _COMPUTED = """
 class PresenceChanges:
     flagged: int
     cleared: int
+    flagged_by_conversation: dict[int, int]
 
 
 def mark_source_complete(conn: sqlite3.Connection, source_id: int) -> None:
@@ -34,6 +35,11 @@ def mark_source_complete(conn: sqlite3.Connection, source_id: int) -> None:
 
 def refresh_presence(conn: sqlite3.Connection, udid: str) -> PresenceChanges:
     """Recompute the flags of every message a backup of `udid` ever held."""
+    newly: dict[int, int] = dict(conn.execute(
+        f"SELECT m.conversation_id, count(*) FROM messages m JOIN ({_COMPUTED}) AS c "
+        f"ON m.id = c.id WHERE m.gone_as_of IS NULL GROUP BY m.conversation_id",
+        {"udid": udid},
+    ).fetchall())
     flagged = conn.execute(
         f"UPDATE messages SET gone_as_of = c.gone, gone_source = (SELECT min(id) FROM "
         f"sources WHERE backup_date = c.gone AND complete = 1) FROM ({_COMPUTED}) AS c "
@@ -47,4 +53,4 @@ def refresh_presence(conn: sqlite3.Connection, udid: str) -> PresenceChanges:
         f"AND id NOT IN (SELECT id FROM ({_COMPUTED}))",
         {"udid": udid},
     ).rowcount
-    return PresenceChanges(flagged, cleared)
+    return PresenceChanges(flagged, cleared, newly)

@@ -20,6 +20,15 @@ class SourceInfo:
 
 
 @dataclass(slots=True)
+class ConversationIngest:
+    """What one ingest changed in one conversation (for the run report)."""
+
+    new: int = 0
+    changed: int = 0  # edited, unsent or otherwise different from the archived version
+    no_longer_on_device: int = 0  # newly flagged by this ingest
+
+
+@dataclass(slots=True)
 class IngestStats:
     conversations_new: int = 0
     messages_new: int = 0
@@ -32,6 +41,7 @@ class IngestStats:
     reactions_new: int = 0
     reactions_changed: int = 0
     attachments_new: int = 0
+    by_conversation: dict[str, ConversationIngest] = field(default_factory=dict)  # by slug
 
 
 @dataclass(frozen=True, slots=True)
