@@ -32,7 +32,6 @@ from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, looks_like_sqlite
 
 _REQUIRED_TABLES = ("message", "handle", "chat", "chat_message_join")
-_FETCH = 512
 _A = {name: index for index, name in enumerate(ATTACHMENT_FIELDS)}
 
 
@@ -157,21 +156,21 @@ class SmsDatabase:
         chats: list[int] = []
         deleted: list[int] = []
         try:
-            cursor = self._connection.execute(sql)
-            while batch := cursor.fetchmany(_FETCH):
-                for row in batch:
-                    chat, gone = row[chat_i], row[deleted_i]
-                    if row[0] == current_id:  # the same message in another chat
-                        if chat is not None and chat not in chats:
-                            chats.append(chat)
-                        if gone is not None and gone not in deleted:
-                            deleted.append(gone)
-                        continue
-                    if current is not None:
-                        yield current, chats, deleted
-                    current, current_id = row, row[0]
-                    chats = [] if chat is None else [chat]
-                    deleted = [] if gone is None else [gone]
+            # The cursor steps through SQLite's result one row at a time: nothing is
+            # fetched ahead, so memory stays flat however large the table.
+            for row in self._connection.execute(sql):
+                chat, gone = row[chat_i], row[deleted_i]
+                if row[0] == current_id:  # the same message in another chat
+                    if chat is not None and chat not in chats:
+                        chats.append(chat)
+                    if gone is not None and gone not in deleted:
+                        deleted.append(gone)
+                    continue
+                if current is not None:
+                    yield current, chats, deleted
+                current, current_id = row, row[0]
+                chats = [] if chat is None else [chat]
+                deleted = [] if gone is None else [gone]
         except sqlite3.DatabaseError as exc:
             raise _corrupt(self._name, exc) from exc
         if current is not None:

@@ -42,13 +42,18 @@ class Schema:
     message: frozenset[str]
     attachment: frozenset[str]
     chat: frozenset[str]
+    recoverable_rows: bool = False  # chat_recoverable_message_join has any row
 
     @classmethod
     def probe(cls, connection: sqlite3.Connection) -> Schema:
-        return cls(tables=table_names(connection),
+        tables = table_names(connection)
+        recoverable = "chat_recoverable_message_join" in tables and connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM chat_recoverable_message_join)").fetchone()[0] == 1
+        return cls(tables=tables,
                    message=table_columns(connection, "message"),
                    attachment=table_columns(connection, "attachment"),
-                   chat=table_columns(connection, "chat"))
+                   chat=table_columns(connection, "chat"),
+                   recoverable_rows=recoverable)
 
     @property
     def has_tapbacks(self) -> bool:
@@ -56,7 +61,9 @@ class Schema:
 
     @property
     def has_recoverable(self) -> bool:
-        return "chat_recoverable_message_join" in self.tables
+        """Recently Deleted rows to join (the table exists and is not empty: an empty one
+        would only cost a lookup per message)."""
+        return self.recoverable_rows
 
     def message_select(self, *, tapbacks: bool) -> str:
         """Messages (tapbacks=False) or tapback rows (True), ordered by date then ROWID.
