@@ -90,6 +90,7 @@ class RowConverter:
         self.chats = chats
         self.attachments = attachments
         self.problems = problems
+        self._services: dict[tuple[Any, bool, bool], str] = {}
 
     def message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]) -> Message:
         guid = str(row[_GUID])
@@ -121,8 +122,11 @@ class RowConverter:
         reply = fields.pop("reply_to", None) or (self._reply(row, guid) if row[_THREAD]
                                                  else None)
         chats = self.chats
-        chat_guids = tuple(chats[c] for c in chat_ids if c in chats)
-        deleted_guids = tuple(chats[c] for c in deleted_ids if c in chats)
+        if len(chat_ids) == 1 and chat_ids[0] in chats:  # the common case, no generator
+            chat_guids: tuple[str, ...] = (chats[chat_ids[0]],)
+        else:
+            chat_guids = tuple(chats[c] for c in chat_ids if c in chats)
+        deleted_guids = tuple(chats[c] for c in deleted_ids if c in chats) if deleted_ids else ()
         if deleted_guids:
             chat_guids += tuple(g for g in deleted_guids if g not in chat_guids)
         elif not chat_guids:
@@ -132,8 +136,7 @@ class RowConverter:
         return Message(
             guid=guid, rowid=row[_ROWID], chat_guids=chat_guids, kind=kind, is_from_me=from_me,
             sender=None if from_me else self.handles.get(row[_HANDLE_ID]),
-            service=classify.service_name(row[_SERVICE], has_attachments=bool(attachments),
-                                          has_subject=subject is not None),
+            service=self._service(row[_SERVICE], bool(attachments), subject is not None),
             date=apple_time(row[_DATE]) or _EPOCH,
             date_read=_time(row[_DATE_READ]), date_delivered=_time(row[_DATE_DELIVERED]),
             date_edited=_time(row[_DATE_EDITED]), date_retracted=_time(row[_DATE_RETRACTED]),
@@ -145,8 +148,18 @@ class RowConverter:
             failed=bool(row[_ERROR]), deleted_on_device=bool(deleted_guids),
             filtered=classify.filter_name(row[_FILTER]) if row[_FILTER] else None,
             owner_address=row[_OWNER] or None,
-            body_undecodable=undecodable, extra={k: str(v) for k, v in extra.items()},
+            body_undecodable=undecodable,
+            extra={k: str(v) for k, v in extra.items()} if extra else {},
             **fields)
+
+    def _service(self, raw: Any, has_attachments: bool, has_subject: bool) -> str:
+        key = (raw, has_attachments, has_subject)
+        name = self._services.get(key)
+        if name is None:
+            name = classify.service_name(raw, has_attachments=has_attachments,
+                                         has_subject=has_subject)
+            self._services[key] = name
+        return name
 
     # -- pieces -----------------------------------------------------------------------------------
     def _sender(self, row: Row) -> str | None:
