@@ -1,0 +1,325 @@
+"""Opening a backup and extracting what Messages needs into a private staging folder.
+
+Staging is a 0700 folder on the destination's disk; it is removed on success, on error,
+on Ctrl-C and on SIGTERM (a killed run's folder is removed by the next run). Every file
+is decrypted (or copied) to a temp name and renamed into place, with its SHA-256 computed
+on the way. The backup folder itself is only ever read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO, TextIO
+
+from iphone_backup_decrypt.utils import BackupKeyBag
+
+from coldtexts.errors import BackupCorruptError, MessagesDatabaseMissingError, UnsafeBackupError
+from coldtexts.fsutil import PRIVATE_DIR_MODE, is_inside, make_private_dir, raise_for_os_error
+from coldtexts.options import SecretOptions
+
+from . import keybag as kb
+from .crypto import Decrypted, PaddingError, copy_plain, decrypt_file, decrypt_stream
+from .locate import BackupInfo
+from .manifest import FileRecord, Manifest, safe_relative_path
+from .secrets import read_password, remember_key, saved_key
+
+STAGING_PREFIX = ".coldtexts-staging-"
+HOME, MEDIA = "HomeDomain", "MediaDomain"
+SMS_DB = "Library/SMS/sms.db"
+ADDRESS_BOOK = "Library/AddressBook/AddressBook.sqlitedb"
+ADDRESS_BOOK_IMAGES = "Library/AddressBook/AddressBookImages.sqlitedb"
+SIDECARS = ("-wal", "-shm")
+DEVICE_PREFIXES = ("~/", "/private/var/mobile/", "/var/mobile/")
+MEDIA_FOLDERS = ("Library/SMS/Attachments/", "Library/SMS/StickerCache/")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C so every cleanup runs."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedFile:
+    device_path: str  # as the caller named it (attachment.filename), or domain/path
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFile:
+    device_path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesFiles:
+    sms_db: Path
+    address_book: Path | None
+    address_book_images: Path | None
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def staging(parent: Path) -> Iterator[Path]:
+    """A private folder for plaintext inside `parent`, removed on every way out."""
+    make_private_dir(parent)
+    folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    os.chmod(folder, PRIVATE_DIR_MODE)
+    try:
+        with _sigterm_raises():
+            yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_staging(parent: Path) -> int:
+    """Remove staging folders (decrypted plaintext) that a killed run left behind."""
+    removed = 0
+    if parent.is_dir():
+        for entry in parent.iterdir():
+            if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def media_relative_path(device_path: str) -> str | None:
+    """`~/Library/SMS/Attachments/...` (or the /var/mobile forms) → MediaDomain path."""
+    path = device_path.replace("\\", "/")
+    for prefix in DEVICE_PREFIXES:
+        if path.startswith(prefix):
+            relative = path[len(prefix):]
+            return relative if relative.startswith(MEDIA_FOLDERS) else None
+    return None
+
+
+class Backup:
+    """An opened (and, when encrypted, unlocked) backup."""
+
+    def __init__(self, info: BackupInfo, manifest: Manifest, keybag: BackupKeyBag | None,
+                 staging_dir: Path) -> None:
+        self.info = info
+        self.manifest = manifest
+        self.keybag = keybag
+        self.staging_dir = staging_dir
+        self.remembered: str | None = None  # where a derived key was saved, in words
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    def __enter__(self) -> Backup:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- single files ------------------------------------------------------------------
+    def _target(self, record: FileRecord, folder: Path) -> Path:
+        relative = safe_relative_path(record.relative_path)
+        target = folder / record.domain / Path(*relative.parts)
+        if not is_inside(target.parent if target.parent.exists() else folder, folder):
+            raise UnsafeBackupError(
+                f"The backup's file {record.domain}/{record.relative_path} would be written "
+                "outside the staging folder; refusing."
+            )
+        return target
+
+    def extract_record(self, record: FileRecord, folder: Path, label: str) -> ExtractedFile:
+        source = self.info.path / record.file_id[:2] / record.file_id
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        target = self._target(record, folder)
+        make_private_dir(target.parent)
+        if not is_inside(target.parent, folder):
+            raise UnsafeBackupError(
+                f"The backup's file {record.domain}/{record.relative_path} escapes the "
+                "staging folder through a link; refusing."
+            )
+        temp = target.with_name(target.name + ".part")
+        try:
+            with temp.open("wb") as out:
+                result = self._decrypt_into(record, source, out)
+            os.chmod(temp, 0o600)
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise_for_os_error(exc, target)
+            raise
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return ExtractedFile(label, target, result.size, result.sha256)
+
+    def _decrypt_into(self, record: FileRecord, source: Path, out: BinaryIO) -> Decrypted:
+        if self.keybag is None or record.wrapped_key is None:
+            return copy_plain(source, out)
+        key = kb.unwrap_file_key(self.keybag, record.protection_class, record.wrapped_key)
+        return decrypt_file(source, out, key)
+
+    def extract_file(self, domain: str, relative_path: str, folder: Path) -> ExtractedFile | None:
+        record = self.manifest.lookup(domain, relative_path)
+        if record is None:
+            return None
+        try:
+            return self.extract_record(record, folder, f"{domain}/{relative_path}")
+        except FileNotFoundError:
+            return None
+
+    # -- what Messages needs ---------------------------------------------------------------
+    def _with_sidecars(self, relative_path: str, folder: Path) -> Path | None:
+        main = self.extract_file(HOME, relative_path, folder)
+        if main is None:
+            return None
+        for suffix in SIDECARS:
+            self.extract_file(HOME, relative_path + suffix, folder)
+        return main.path
+
+    def extract_messages(self, folder: Path | None = None) -> MessagesFiles:
+        folder = folder or self.staging_dir
+        sms = self._with_sidecars(SMS_DB, folder)
+        if sms is None:
+            raise MessagesDatabaseMissingError(
+                f"The backup of {self.info.device_name or self.info.udid} holds no Messages "
+                "database (Library/SMS/sms.db). Likely causes: the backup is of another device, "
+                "it was made while Messages in iCloud kept messages off the phone, or it is an "
+                "iCloud (not local) backup; make a new local encrypted backup and try again."
+            )
+        return MessagesFiles(
+            sms_db=sms,
+            address_book=self._with_sidecars(ADDRESS_BOOK, folder),
+            address_book_images=self._with_sidecars(ADDRESS_BOOK_IMAGES, folder),
+        )
+
+    def attachment_bytes(self, device_paths: Iterable[str]) -> int:
+        """The manifest's idea of how many bytes those attachments take (for a space check)."""
+        total = 0
+        for device_path in device_paths:
+            relative = media_relative_path(device_path)
+            record = self.manifest.lookup(MEDIA, relative) if relative else None
+            total += record.size if record else 0
+        return total
+
+    def extract_attachments(self, device_paths: Iterable[str],
+                            folder: Path | None = None) -> Iterator[ExtractedFile | MissingFile]:
+        folder = folder or self.staging_dir
+        for device_path in device_paths:
+            relative = media_relative_path(device_path)
+            if relative is None:
+                yield MissingFile(device_path, "its device path is not in the Messages folders")
+                continue
+            record = self.manifest.lookup(MEDIA, relative)
+            if record is None:
+                yield MissingFile(device_path, "not in this backup (offloaded to iCloud by "
+                                               "Optimize Storage, or expired)")
+                continue
+            try:
+                yield self.extract_record(record, folder, device_path)
+            except FileNotFoundError:
+                yield MissingFile(device_path, "listed in the backup's manifest but its file is "
+                                               "missing (an incomplete backup)")
+
+
+def _decrypt_manifest(info: BackupInfo, keybag: BackupKeyBag, manifest_key: bytes,
+                      folder: Path) -> Path:
+    if len(manifest_key) < 44:
+        raise BackupCorruptError("The backup's ManifestKey is malformed; make a new backup.")
+    protection_class = int.from_bytes(manifest_key[:4], "little")
+    key = kb.unwrap_file_key(keybag, protection_class, manifest_key[4:])
+    target = folder / "Manifest.db"
+    source = info.path / "Manifest.db"
+    try:
+        with source.open("rb") as handle, target.open("wb") as out:
+            decrypt_stream(handle, out, key, source.stat().st_size)
+    except PaddingError as exc:
+        raise BackupCorruptError(
+            f"The backup's Manifest.db is damaged or truncated ({exc}); make a new backup."
+        ) from exc
+    except OSError as exc:
+        raise_for_os_error(exc, target)
+        raise
+    return target
+
+
+def _read_manifest_plist(info: BackupInfo) -> dict[str, object]:
+    import plistlib
+
+    try:
+        with (info.path / "Manifest.plist").open("rb") as handle:
+            data = plistlib.load(handle)
+    except (OSError, ValueError, plistlib.InvalidFileException) as exc:
+        raise BackupCorruptError(
+            f"The backup's Manifest.plist cannot be read ({exc}); make a new backup."
+        ) from exc
+    if not isinstance(data, dict):
+        raise BackupCorruptError("The backup's Manifest.plist is malformed; make a new backup.")
+    return data
+
+
+def unlock_keybag(info: BackupInfo, plist: dict[str, object], secrets: SecretOptions,
+                  *, stdin: TextIO | None = None) -> tuple[BackupKeyBag, str | None]:
+    """Unlock with a saved derived key when there is a good one, else with the password."""
+    blob = plist.get("BackupKeyBag")
+    if not isinstance(blob, bytes):
+        raise BackupCorruptError("The backup's keybag is missing; make a new backup.")
+    keybag = kb.parse_keybag(blob)
+    derivation = kb.derivation_of(keybag)
+    key = saved_key(secrets, info, derivation)
+    if key is not None and keybag.unlock_with_key(key):
+        return keybag, None
+    keybag = kb.parse_keybag(blob)  # a failed unlock leaves partial state behind
+    password = read_password(secrets, info, stdin=stdin)
+    derived = kb.derive_key(password, derivation)
+    del password
+    kb.unlock(keybag, derived)
+    return keybag, remember_key(secrets, info, derivation, derived)
+
+
+def open_backup(info: BackupInfo, secrets: SecretOptions, staging_dir: Path, *,
+                stdin: TextIO | None = None) -> Backup:
+    """Open the backup in `info`; encrypted ones are unlocked and their manifest decrypted
+    into `staging_dir` (unencrypted ones have theirs copied there: never opened in place)."""
+    plist = _read_manifest_plist(info)
+    remembered: str | None = None
+    if plist.get("IsEncrypted"):
+        keybag, remembered = unlock_keybag(info, plist, secrets, stdin=stdin)
+        manifest_key = plist.get("ManifestKey")
+        if isinstance(manifest_key, bytes):
+            path = _decrypt_manifest(info, keybag, manifest_key, staging_dir)
+        else:  # iOS 10.0-10.1: encrypted files, plaintext manifest
+            path = staging_dir / "Manifest.db"
+            shutil.copyfile(info.path / "Manifest.db", path)
+        backup = Backup(info, Manifest(path), keybag, staging_dir)
+    else:
+        path = staging_dir / "Manifest.db"
+        try:
+            shutil.copyfile(info.path / "Manifest.db", path)
+        except OSError as exc:
+            raise_for_os_error(exc, path)
+            raise
+        backup = Backup(info, Manifest(path), None, staging_dir)
+    backup.remembered = remembered
+    return backup

@@ -1,0 +1,109 @@
+"""Unlocking an encrypted backup's keybag: password → derived key → class keys.
+
+The keybag is parsed and unlocked through iphone-backup-decrypt's BackupKeyBag (the
+library the user named); the key derivation itself runs here through hashlib, which is
+OpenSSL's PBKDF2 with SHA-NI where the CPU has it (the library's pycryptodome fallback is
+slower: see BENCHMARKS.md). Counts are checked before anything expensive runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from iphone_backup_decrypt.utils import BackupKeyBag
+
+from coldtexts.errors import BackupCorruptError, UnsafeBackupError, WrongPasswordError
+
+MAX_DPIC = 20_000_000  # the real count is 10,000,000; more is a hostile or broken keybag
+MAX_ITER = 1_000_000  # the real count is 10,000
+KEY_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDerivation:
+    """The parameters of the password → key derivation stored in the keybag."""
+
+    salt: bytes
+    iterations: int
+    dpsl: bytes | None  # PBKDF2-SHA256 salt (iOS >= 10.2)
+    dpic: int | None  # PBKDF2-SHA256 rounds (iOS >= 10.2)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies this keybag's derivation (for a saved derived key), not the key."""
+        material = self.salt + (self.dpsl or b"") + str((self.iterations, self.dpic)).encode()
+        return hashlib.sha256(material).hexdigest()[:32]
+
+
+def parse_keybag(blob: bytes) -> BackupKeyBag:
+    try:
+        keybag = BackupKeyBag(blob)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupCorruptError(
+            "The backup's keybag (in Manifest.plist) is malformed; the backup is damaged: "
+            "make a new backup with Finder, iTunes or Apple Devices."
+        ) from exc
+    if not keybag.classes_data:
+        raise BackupCorruptError(
+            "The backup's keybag holds no class keys; the backup is damaged: make a new backup."
+        )
+    return keybag
+
+
+def _count(keybag: BackupKeyBag, tag: bytes, maximum: int) -> int | None:
+    value = keybag.attrs.get(tag)
+    if value is None:
+        return None
+    if not isinstance(value, int) or not 1 <= value <= maximum:
+        raise UnsafeBackupError(
+            f"The backup's keybag asks for {value!r} rounds of key derivation ({tag.decode()}), "
+            f"outside the sane range 1..{maximum:,}; refusing to unlock a backup that looks "
+            "tampered with."
+        )
+    return value
+
+
+def derivation_of(keybag: BackupKeyBag) -> KeyDerivation:
+    salt = keybag.attrs.get(b"SALT")
+    iterations = _count(keybag, b"ITER", MAX_ITER)
+    if not isinstance(salt, bytes) or iterations is None:
+        raise BackupCorruptError(
+            "The backup's keybag lacks its key-derivation salt or count; the backup is damaged."
+        )
+    dpsl = keybag.attrs.get(b"DPSL")
+    dpic = _count(keybag, b"DPIC", MAX_DPIC)
+    if (dpsl is None) != (dpic is None) or (dpsl is not None and not isinstance(dpsl, bytes)):
+        raise BackupCorruptError("The backup's keybag has half a key derivation; it is damaged.")
+    return KeyDerivation(salt=salt, iterations=iterations,
+                         dpsl=dpsl if isinstance(dpsl, bytes) else None, dpic=dpic)
+
+
+def derive_key(password: str, derivation: KeyDerivation) -> bytes:
+    """The passphrase key: PBKDF2-SHA256 (iOS >= 10.2) then PBKDF2-SHA1."""
+    secret = password.encode("utf-8")
+    if derivation.dpsl is not None and derivation.dpic is not None:
+        secret = hashlib.pbkdf2_hmac("sha256", secret, derivation.dpsl, derivation.dpic,
+                                     KEY_LENGTH)
+    return hashlib.pbkdf2_hmac("sha1", secret, derivation.salt, derivation.iterations,
+                               KEY_LENGTH)
+
+
+def unlock(keybag: BackupKeyBag, derived_key: bytes) -> None:
+    """Unwrap every passphrase-protected class key; a failed unwrap means a wrong password."""
+    if not keybag.unlock_with_key(derived_key):
+        raise WrongPasswordError(
+            "The backup password is wrong; check it (it is the one set in Finder/iTunes "
+            "under 'Encrypt local backup', not the phone's passcode) and run again."
+        )
+
+
+def unwrap_file_key(keybag: BackupKeyBag, protection_class: int, wrapped: bytes) -> bytes:
+    try:
+        key: bytes = keybag.unwrap_key_for_class(protection_class, wrapped)
+    except ValueError as exc:
+        raise BackupCorruptError(
+            f"A file key in the backup's manifest cannot be unwrapped ({exc}); the backup is "
+            "damaged: make a new backup."
+        ) from exc
+    return key
