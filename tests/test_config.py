@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from coldtexts.backup.locate import BackupInfo
 from coldtexts.config import (
     Config,
     default_config_path,
@@ -18,13 +18,11 @@ from coldtexts.config import (
 from coldtexts.errors import ConfigError, NotABackupError
 
 
-@dataclass(frozen=True)
-class FakeBackup:  # the fields of coldtexts.backup.locate.BackupInfo that config reads
-    path: Path
-    udid: str
-    device_name: str | None
-    last_backup: datetime | None
-    problem: str | None = None
+def FakeBackup(path: Path, udid: str, name: str | None, last: datetime | None,
+               state: str = "COMPLETE", problem: str | None = None) -> BackupInfo:
+    return BackupInfo(path=path, udid=udid, device_name=name, product_type="iPhone15,2",
+                      ios_version="17.5", last_backup=last, encrypted=True, size_bytes=1,
+                      state=state, problem=problem)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -127,7 +125,7 @@ def backups(tmp_path: Path) -> list[FakeBackup]:
         FakeBackup(tmp_path / "A1", "UDID-A", "Anna's iPhone", datetime(2024, 1, 2)),
         FakeBackup(tmp_path / "A2", "UDID-A2", "Anna's iPhone", datetime(2024, 3, 2)),
         FakeBackup(tmp_path / "A3", "UDID-A3", "Anna's iPhone", datetime(2024, 4, 2),
-                   problem="backup in progress"),
+                   state="IN_PROGRESS", problem="backup in progress"),
         FakeBackup(tmp_path / "B", "UDID-B", "Ben's iPad", datetime(2024, 5, 1)),
     ]
 

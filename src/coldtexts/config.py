@@ -27,6 +27,7 @@ from coldtexts.errors import ConfigError, NotABackupError
 from coldtexts.options import ALL_FORMATS, ExportOptions, SecretOptions
 
 CONFIG_NAME = "config.toml"
+COMPLETE = "COMPLETE"  # BackupInfo.state of a finished backup
 APP_DIR = "coldtexts"
 
 #: Keys that would put a secret in a plain file; refused with what to use instead.
@@ -75,6 +76,8 @@ class BackupLike(Protocol):
     @property
     def last_backup(self) -> datetime | None: ...
     @property
+    def state(self) -> str: ...  # COMPLETE, IN_PROGRESS or DAMAGED
+    @property
     def problem(self) -> str | None: ...
 
 
@@ -94,22 +97,6 @@ def default_config_path(platform: str | None = None,
     xdg = env.get("XDG_CONFIG_HOME")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
     return base / APP_DIR / CONFIG_NAME
-
-
-def default_backup_roots(platform: str | None = None,
-                         env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """Where Finder / iTunes / Apple Devices put local backups on each platform."""
-    platform = platform or sys.platform
-    env = os.environ if env is None else env
-    home = Path(env.get("HOME") or Path.home())
-    if platform == "darwin":
-        return (home / "Library" / "Application Support" / "MobileSync" / "Backup",)
-    if platform.startswith("win"):
-        roots = [Path(env.get("USERPROFILE") or home) / "Apple" / "MobileSync" / "Backup"]
-        if env.get("APPDATA"):
-            roots.append(Path(env["APPDATA"]) / "Apple Computer" / "MobileSync" / "Backup")
-        return tuple(roots)
-    return (home / ".local" / "share" / "MobileSync" / "Backup",)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -300,7 +287,7 @@ def select_backup(config: Config, backups: Sequence[BackupLike]) -> Path:
             f"No backup of {config.device!r} was found (devices seen: {seen}); make a local "
             "backup in Finder or Apple Devices, or fix 'device' in the config."
         )
-    usable = [b for b in mine if b.problem is None and b.last_backup is not None]
+    usable = [b for b in mine if b.state == COMPLETE and b.last_backup is not None]
     if not usable:
         raise NotABackupError(
             f"Every backup of {config.device!r} is unusable ({mine[0].problem or 'no date'}); "
@@ -344,7 +331,7 @@ def _from_file(config: Config, given: Mapping[str, object],
     values: dict[str, Any] = {}
     if "backup" not in given and (config.backup or config.device):
         if config.device and backups is None:
-            backups = _find_backups(config.backup_roots or default_backup_roots())
+            backups = _find_backups(config.backup_roots)
         values["backup"] = select_backup(config, backups or [])
     simple = {"archive": config.archive, "formats": config.formats,
               "timezone": config.timezone, "owner_name": config.owner_name,
@@ -368,6 +355,7 @@ def _secrets_from_file(config: Config | None) -> SecretOptions:
 
 
 def _find_backups(roots: Sequence[Path]) -> Sequence[BackupLike]:
+    """The configured roots only, or the platform's usual folders when none are set."""
     from coldtexts.backup.locate import find_backups  # the backup stage, imported late
 
-    return find_backups(list(roots))  # type: ignore[no-any-return]
+    return find_backups(list(roots), include_defaults=not roots)
