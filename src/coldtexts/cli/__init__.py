@@ -23,6 +23,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("coldtexts.cli.archive_cmds", "verify"),
     ("coldtexts.cli.archive_cmds", "status"),
     ("coldtexts.cli.inspect_cmd", "inspect"),
+    ("coldtexts.cli.init_cmd", "init"),
+    ("coldtexts.cli.schedule_cmd", "schedule"),
+    ("coldtexts.cli.search_cmd", "search"),
 ]
 
 
