@@ -262,3 +262,33 @@ def unlock_coldtexts(backup_dir: str, password: str) -> dict[str, Any]:
     key = derive_key(password, derivation_of(keybag))
     unlock(keybag, key)
     return {"seconds": time.perf_counter() - start, "key": key.hex()}
+
+
+def decrypt_coldtexts(backup_dir: str, password_file: str, sms_db: str,
+                      out_dir: str) -> dict[str, Any]:
+    """coldtexts' extraction of sms.db, AddressBook and every attachment the database
+    names, after opening the backup (the open, with its key derivation, is not timed)."""
+    from coldtexts.backup.extract import ExtractedFile, open_backup, staging
+    from coldtexts.backup.locate import inspect_backup
+    from coldtexts.options import SecretOptions
+
+    uri = Path(sms_db).resolve().as_uri() + "?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        device_paths = [r[0] for r in db.execute(
+            "SELECT filename FROM attachment WHERE filename IS NOT NULL ORDER BY ROWID")]
+    info = inspect_backup(Path(backup_dir), with_size=False)
+    secrets = SecretOptions(password_file=Path(password_file), interactive=False)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    files = size = 0
+    with staging(Path(out_dir)) as folder, open_backup(info, secrets, folder) as backup:
+        start = time.perf_counter()
+        extracted = backup.extract_messages()
+        for path in (extracted.sms_db, extracted.address_book):
+            if path is not None:
+                files, size = files + 1, size + path.stat().st_size
+        for item in backup.extract_attachments(device_paths):
+            if isinstance(item, ExtractedFile):
+                files, size = files + 1, size + item.size
+        seconds = time.perf_counter() - start
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return {"seconds": seconds, "files": files, "bytes": size}

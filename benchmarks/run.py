@@ -205,7 +205,14 @@ def stage_decrypt(ctx: Context) -> None:
     def mb(m: Measurement) -> tuple[float, str]:
         return m.result["bytes"] / 1e6, "MB/s"
 
-    missing(ctx, "decrypt", "coldtexts", "stage wiring pending the backup API")
+    if available("coldtexts.backup.extract", "open_backup"):
+        measure(ctx, "decrypt", "coldtexts", "_run_stages:decrypt_coldtexts",
+                {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
+                 "sms_db": ctx.sms_db, "out_dir": str(scratch / "coldtexts")},
+                size=mb, per_message=True,
+                note="sms.db, AddressBook, every attachment; open (with PBKDF2) not timed")
+    else:
+        missing(ctx, "decrypt", "coldtexts")
     if ctx.args.skip_peers:
         return
     common = {"backup_dir": ctx.backup, "key": ctx.key, "out_dir": str(scratch / "peer")}

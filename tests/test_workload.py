@@ -98,3 +98,28 @@ def test_extra_messages_extend_the_largest_conversation(workload: WorkloadInfo,
         chats = {r[0] for r in db.execute("SELECT chat_id FROM chat_message_join "
                                           "WHERE message_id > ?", (len(before),))}
     assert chats == {1}
+
+
+def test_the_project_backup_reader_extracts_the_same_bytes(workload: WorkloadInfo,
+                                                           tmp_path: Path) -> None:
+    from coldtexts.backup.extract import ExtractedFile, open_backup, staging
+    from coldtexts.backup.locate import COMPLETE, inspect_backup
+    from coldtexts.options import SecretOptions
+
+    assert workload.password_file is not None
+    plain = workload.root / "plain"
+    with sqlite3.connect(plain / "sms.db") as db:
+        device_paths = [r[0] for r in db.execute("SELECT filename FROM attachment")]
+    info = inspect_backup(workload.backup_dir)
+    assert info.encrypted and info.state == COMPLETE
+    secrets = SecretOptions(password_file=workload.password_file, interactive=False)
+    with staging(tmp_path) as folder, open_backup(info, secrets, folder) as backup:
+        files = backup.extract_messages()
+        assert files.sms_db.read_bytes() == (plain / "sms.db").read_bytes()
+        assert files.address_book is not None
+        assert files.address_book.read_bytes() == (plain / "AddressBook.sqlitedb").read_bytes()
+        extracted = list(backup.extract_attachments(device_paths))
+    assert all(isinstance(item, ExtractedFile) for item in extracted)
+    assert len(extracted) == workload.attachments
+    assert sum(item.size for item in extracted if isinstance(item, ExtractedFile)) \
+        == workload.attachment_bytes
