@@ -122,6 +122,7 @@ class InterruptedError_(ColdtextsError):
 #: Exit codes that are not errors: success and partial success.
 EXIT_OK = 0
 EXIT_PARTIAL = 3  # the archive is complete except for attachments the backup lacks
+EXIT_RENDER_FAILED = 4  # everything was archived, but some outputs failed to render
 EXIT_USAGE = 2  # click's own code for bad options
 EXIT_INTERNAL = 1
 
@@ -143,6 +144,8 @@ def exit_codes() -> dict[int, str]:
         EXIT_INTERNAL: "internal error (a bug: see the log in the archive's logs/ folder)",
         EXIT_USAGE: "usage error (unknown option, missing argument)",
         EXIT_PARTIAL: "partial success: archived, but some attachments are missing from the backup",
+        EXIT_RENDER_FAILED: "partial success: archived, but some outputs failed to render "
+        "(they are retried on the next run; see the report)",
     }
     for cls in _all_error_classes():
         if cls is not ColdtextsError:

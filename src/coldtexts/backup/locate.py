@@ -103,7 +103,7 @@ def _state(folder: Path, status: dict[str, Any] | None,
 
 def inspect_backup(path: Path, *, with_size: bool = True) -> BackupInfo:
     """The facts of the backup in `path`; NotABackupError with a hint when it is not one."""
-    folder = Path(path).expanduser()
+    folder = Path(path).expanduser().absolute()
     if not folder.is_dir():
         raise NotABackupError(f"{folder} does not exist or is not a folder; pass the backup's "
                               "folder (the one named after the device's UDID).")

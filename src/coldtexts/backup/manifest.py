@@ -82,7 +82,7 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             self._conn.execute("SELECT fileID, domain, relativePath, flags, file FROM Files "
                                "LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
