@@ -99,6 +99,33 @@ def default_config_path(platform: str | None = None,
     return base / APP_DIR / CONFIG_NAME
 
 
+def system_zone_name() -> str:
+    """The system's IANA zone name (the default for rendering and searching), else UTC."""
+    key = getattr(datetime.now().astimezone().tzinfo, "key", None)
+    if isinstance(key, str):
+        return key
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if "/" in tz and _is_zone(tz):
+        return tz
+    try:
+        parts = Path("/etc/localtime").resolve().parts
+    except OSError:
+        parts = ()
+    if "zoneinfo" in parts:
+        name = "/".join(parts[parts.index("zoneinfo") + 1:])
+        if _is_zone(name):
+            return name
+    return "UTC"
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 # -- reading -------------------------------------------------------------------------------
 def load_config(path: Path | None) -> Config | None:
     """Read `path`, or the default file when `path` is None (absent default: None).
