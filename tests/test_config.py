@@ -7,19 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from coldtexts.backup.locate import BackupInfo
+from coldtexts.backup.locate import COMPLETE, IN_PROGRESS, BackupInfo
 from coldtexts.config import (
     Config,
+    config_text,
     default_config_path,
     load_config,
     merge,
     select_backup,
+    write_config,
 )
 from coldtexts.errors import ConfigError, NotABackupError
 
 
 def FakeBackup(path: Path, udid: str, name: str | None, last: datetime | None,
-               state: str = "COMPLETE", problem: str | None = None) -> BackupInfo:
+               state: str = COMPLETE, problem: str | None = None) -> BackupInfo:
     return BackupInfo(path=path, udid=udid, device_name=name, product_type="iPhone15,2",
                       ios_version="17.5", last_backup=last, encrypted=True, size_bytes=1,
                       state=state, problem=problem)
@@ -125,7 +127,7 @@ def backups(tmp_path: Path) -> list[FakeBackup]:
         FakeBackup(tmp_path / "A1", "UDID-A", "Anna's iPhone", datetime(2024, 1, 2)),
         FakeBackup(tmp_path / "A2", "UDID-A2", "Anna's iPhone", datetime(2024, 3, 2)),
         FakeBackup(tmp_path / "A3", "UDID-A3", "Anna's iPhone", datetime(2024, 4, 2),
-                   state="IN_PROGRESS", problem="backup in progress"),
+                   state=IN_PROGRESS, problem="backup in progress"),
         FakeBackup(tmp_path / "B", "UDID-B", "Ben's iPad", datetime(2024, 5, 1)),
     ]
 
@@ -179,3 +181,31 @@ def test_merge_without_an_archive_says_what_to_pass(tmp_path: Path) -> None:
         merge(Config(source=tmp_path / "c.toml", backup=tmp_path), {})
     with pytest.raises(ConfigError, match="--backup"):
         merge(None, {"archive": tmp_path})
+
+
+def test_config_text_round_trips_awkward_values(tmp_path: Path) -> None:
+    values: dict[str, object] = {
+        "device": 'Anna\'s "work" iPhone \\ é 😀',
+        "archive": str(tmp_path / 'Arch "ive"'),
+        "formats": ["html", "txt"],
+        "keyring": True,
+        "since": date(2020, 2, 29),
+        "max_backup_age_days": 30,
+        "timezone": None,  # left out
+    }
+    target = tmp_path / "sub" / "config.toml"
+    config = write_config(target, config_text(values, {"device": "whose backups"}))
+    assert config.device == values["device"]
+    assert config.archive == tmp_path / 'Arch "ive"'
+    assert (config.formats, config.keyring, config.since) == (("html", "txt"), True,
+                                                              date(2020, 2, 29))
+    assert "timezone" not in target.read_text("utf-8")
+    assert "# whose backups\ndevice = " in target.read_text("utf-8")
+    assert load_config(target) == config
+
+
+def test_write_config_refuses_what_load_would_refuse(tmp_path: Path) -> None:
+    target = tmp_path / "config.toml"
+    with pytest.raises(ConfigError, match="unknown key"):
+        write_config(target, 'archiv = "/a"\n')
+    assert not target.exists()

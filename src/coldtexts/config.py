@@ -13,6 +13,7 @@ device's newest complete backup (select_backup).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tomllib
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from coldtexts.backup.locate import COMPLETE
 from coldtexts.errors import ConfigError, NotABackupError
+from coldtexts.fsutil import atomic_write_text
 from coldtexts.options import ALL_FORMATS, ExportOptions, SecretOptions
 
 CONFIG_NAME = "config.toml"
-COMPLETE = "COMPLETE"  # BackupInfo.state of a finished backup
 APP_DIR = "coldtexts"
 
 #: Keys that would put a secret in a plain file; refused with what to use instead.
@@ -76,7 +78,7 @@ class BackupLike(Protocol):
     @property
     def last_backup(self) -> datetime | None: ...
     @property
-    def state(self) -> str: ...  # COMPLETE, IN_PROGRESS or DAMAGED
+    def state(self) -> str: ...  # backup.locate's COMPLETE, IN_PROGRESS or DAMAGED
     @property
     def problem(self) -> str | None: ...
 
@@ -293,6 +295,43 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "password_stdin": _bool,
     "remember_key": _remember,
 }
+
+
+# -- writing (coldtexts init) -------------------------------------------------------------
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | date):
+        return str(value) if not isinstance(value, datetime) else value.date().isoformat()
+    if isinstance(value, str | Path):
+        # JSON string escapes (\\, \", \n, \uXXXX) are valid TOML basic-string escapes.
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to the config file")
+
+
+def config_text(values: Mapping[str, object], comments: Mapping[str, str] | None = None) -> str:
+    """TOML for `values` (keys as in the file), one key a line, each with its comment."""
+    comments = comments or {}
+    lines = ["# coldtexts configuration (see `coldtexts init --help` and the README).",
+             "# It never holds the backup password: see password_file / keyring below.", ""]
+    for key, value in values.items():
+        if key not in _PARSERS:
+            raise ValueError(f"unknown config key {key!r}")
+        if value is None:
+            continue
+        if key in comments:
+            lines.append(f"# {comments[key]}")
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_config(path: Path, text: str) -> Config:
+    """Validate `text` as a config, then write it atomically, owner-only (0600)."""
+    config = parse_config(tomllib.loads(text), path)
+    atomic_write_text(path, text)
+    return config
 
 
 # -- choosing the backup -------------------------------------------------------------------
