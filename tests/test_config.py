@@ -177,9 +177,9 @@ def test_merge_resolves_a_device_through_the_backups_given(tmp_path: Path) -> No
 
 
 def test_merge_without_an_archive_says_what_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--archive"):
+    with pytest.raises(ConfigError, match="--out FOLDER or set 'archive'"):
         merge(Config(source=tmp_path / "c.toml", backup=tmp_path), {})
-    with pytest.raises(ConfigError, match="--backup"):
+    with pytest.raises(ConfigError, match="BACKUP folder or set 'backup'"):
         merge(None, {"archive": tmp_path})
 
 
@@ -209,3 +209,12 @@ def test_write_config_refuses_what_load_would_refuse(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown key"):
         write_config(target, 'archiv = "/a"\n')
     assert not target.exists()
+
+
+def test_the_committed_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "coldtexts.toml"
+    config = load_config(example)
+    assert config is not None
+    assert config.device == "Anna's iPhone" and config.backup is None
+    assert config.password_file == Path.home() / ".config" / "coldtexts" / "backup-password"
+    assert config.formats == ("html", "pdf", "txt", "jsonl")

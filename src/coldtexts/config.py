@@ -383,11 +383,12 @@ def merge(config: Config | None, cli_overrides: Mapping[str, object], *,
     secrets = replace(secrets, **secret_overrides)
     if isinstance(given.get("secrets"), SecretOptions):
         secrets = given["secrets"]  # type: ignore[assignment]
-    for required in ("backup", "archive"):
+    hints = {"backup": "give the BACKUP folder", "archive": "pass --out FOLDER"}
+    for required, hint in hints.items():
         if required not in values:
             raise ConfigError(
-                f"No {required} given; pass --{required} or set '{required}' in the config "
-                f"file ({config.source if config else default_config_path()})."
+                f"No {required} given; {hint} or set '{required}' in the config file "
+                f"({config.source if config else default_config_path()})."
             )
     return ExportOptions(secrets=secrets, **values)
 
