@@ -176,7 +176,7 @@ def export_cli(backup_dir: str, password_file: str, archive: str,
     import sys
 
     command = [sys.executable, "-m", "coldtexts", "export", backup_dir, "--out", archive,
-               "--password-file", password_file, *(extra_args or [])]
+               "--password-file", password_file, "--no-input", "--quiet", *(extra_args or [])]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
