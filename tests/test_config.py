@@ -17,7 +17,7 @@ from coldtexts.config import (
     select_backup,
     write_config,
 )
-from coldtexts.errors import ConfigError, NotABackupError
+from coldtexts.errors import BackupIncompleteError, ConfigError, NotABackupError
 
 
 def FakeBackup(path: Path, udid: str, name: str | None, last: datetime | None,
@@ -145,8 +145,9 @@ def test_device_by_udid(tmp_path: Path) -> None:
 def test_unknown_or_unusable_device_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotABackupError, match="devices seen: Anna's iPhone, Ben's iPad"):
         select_backup(Config(source=tmp_path, device="Carl"), backups(tmp_path))
-    with pytest.raises(NotABackupError, match="backup in progress"):
+    with pytest.raises(BackupIncompleteError, match="backup in progress") as err:
         select_backup(Config(source=tmp_path, device="UDID-A3"), backups(tmp_path))
+    assert err.value.exit_code == 11
 
 
 # -- merge ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from coldtexts.backup.locate import COMPLETE
-from coldtexts.errors import ConfigError, NotABackupError
+from coldtexts.errors import BackupIncompleteError, ConfigError, NotABackupError
 from coldtexts.fsutil import atomic_write_text
 from coldtexts.options import ALL_FORMATS, ExportOptions, SecretOptions
 
@@ -355,9 +355,9 @@ def select_backup(config: Config, backups: Sequence[BackupLike]) -> Path:
         )
     usable = [b for b in mine if b.state == COMPLETE and b.last_backup is not None]
     if not usable:
-        raise NotABackupError(
-            f"Every backup of {config.device!r} is unusable ({mine[0].problem or 'no date'}); "
-            "let a backup finish in Finder or Apple Devices, then run again."
+        raise BackupIncompleteError(
+            f"No complete backup of {config.device!r} ({mine[0].problem or 'no date'}); "
+            "let the backup finish in Finder or Apple Devices, then run again."
         )
     return max(usable, key=lambda b: b.last_backup or datetime.min).path
 
