@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .base import Exporter
+from .html import HtmlExporter
 from .jsonl import JsonlExporter
+from .pdf import PdfExporter
 from .txt import TxtExporter
 
 #: name → factory; the order is the order outputs are rendered in.
 REGISTRY: dict[str, Callable[[], Exporter]] = {
+    "html": HtmlExporter,
+    "pdf": PdfExporter,
     "txt": TxtExporter,
     "jsonl": JsonlExporter,
 }

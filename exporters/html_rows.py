@@ -1,0 +1,172 @@
+"""Turn MessageViews into the small dicts the templates loop over.
+
+Everything costly or fiddly happens here, once per message, in plain Python: times,
+classes, escaping of text runs, links to attachments and previews. Text is escaped with
+markupsafe before any tag is added, so message content can never become markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from coldtexts.messages.models import MessageKind, PartKind, TextRun
+from coldtexts.view import AttachmentView, MessageView
+
+from . import media, words
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:", "sms:", "facetime:", "maps:")
+
+
+def run_html(run: TextRun) -> Markup:
+    html: Markup = escape(run.text)
+    if run.bold:
+        html = Markup("<b>%s</b>") % html
+    if run.italic:
+        html = Markup("<i>%s</i>") % html
+    if run.underline:
+        html = Markup("<u>%s</u>") % html
+    if run.strikethrough:
+        html = Markup("<s>%s</s>") % html
+    if run.effect:
+        html = Markup('<span class="fx" title="%s">%s</span>') % (run.effect, html)
+    if run.mention:
+        html = Markup('<span class="mention">%s</span>') % html
+    if run.link and run.link.lower().startswith(SAFE_SCHEMES):
+        html = Markup('<a href="%s">%s</a>') % (run.link, html)
+    return html
+
+
+class RowBuilder:
+    """Builds template rows for one volume; `folder` is the output's archive folder."""
+
+    def __init__(self, zone: tzinfo, folder: str, archive_root: Path, owner: str,
+                 group: bool) -> None:
+        self.zone = zone
+        self.folder = folder
+        self.archive_root = archive_root
+        self.owner = owner
+        self.group = group
+        self._day: str | None = None
+        self._month: str | None = None
+
+    def link(self, archive_path: str) -> str:
+        return words.relative_link(self.folder, archive_path)
+
+    def rows(self, views: tuple[MessageView, ...]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for view in views:
+            local = view.message.date.astimezone(self.zone)
+            month = local.strftime("%B %Y")
+            if month != self._month:
+                self._month = month
+                out.append({"month": month})
+            day = f"{local:%A, %B} {local.day}, {local.year}"  # %-d is not portable
+            if day != self._day:
+                self._day = day
+                out.append({"day": day})
+            out.append(self.message(view, local))
+        return out
+
+    def message(self, view: MessageView, local: datetime) -> dict[str, Any]:
+        message = view.message
+        time = local.strftime("%H:%M")
+        if message.kind is MessageKind.EVENT:
+            return {"id": view.anchor, "event": view.event_text or "Conversation event",
+                    "time": time}
+        meta = [time, *(w for w in (words.effect_words(message),) if w),
+                *words.status_words(view)]
+        if message.date_edited is not None or message.edits:
+            meta.append("Edited")
+        return {
+            "id": view.anchor,
+            "event": None,
+            "side": "me" if message.is_from_me else "them",
+            "color": "blue" if words.is_blue(message.service) else "green",
+            "flagged": bool(message.deleted_on_device or view.no_longer_on_device),
+            "sender": None if message.is_from_me or not self.group else view.sender_name,
+            "reply": self._reply(view),
+            "subject": message.subject,
+            "parts": self._parts(view),
+            "preview": self._preview(view),
+            "app": self._app(view),
+            "reactions": words.reactions_sentence(view.reactions),
+            "revisions": [
+                {"origin": r.origin.capitalize(),
+                 "when": r.date.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if r.date
+                 else None,
+                 "text": r.text}
+                for r in view.revisions
+            ],
+            "meta": " · ".join(meta),
+        }
+
+    def _reply(self, view: MessageView) -> dict[str, Any] | None:
+        reply = view.reply_to
+        if reply is None:
+            return None
+        excerpt = reply.excerpt or ("a message" if reply.href else "a message not in the archive")
+        return {"href": reply.href, "sender": reply.sender_name, "excerpt": excerpt}
+
+    def _parts(self, view: MessageView) -> list[dict[str, Any]]:
+        message = view.message
+        by_guid = {a.attachment.guid: a for a in view.attachments}
+        preview_guid = message.link_preview.image_attachment_guid if message.link_preview else None
+        parts: list[dict[str, Any]] = []
+        for part in message.parts:
+            if part.kind is PartKind.TEXT:
+                html = Markup("").join(run_html(run) for run in part.runs)
+                if html:
+                    parts.append({"type": "text", "html": html})
+            elif part.kind is PartKind.ATTACHMENT and part.attachment_guid in by_guid:
+                parts.append(self.attachment(by_guid.pop(part.attachment_guid)))
+            elif part.kind is PartKind.RETRACTED:
+                parts.append({"type": "unsent"})
+        for attachment in by_guid.values():
+            if not attachment.attachment.hidden and attachment.attachment.guid != preview_guid:
+                parts.append(self.attachment(attachment))
+        if not message.parts and message.text:
+            parts.insert(0, {"type": "text", "html": escape(message.text)})
+        return parts
+
+    def attachment(self, view: AttachmentView) -> dict[str, Any]:
+        name = view.attachment.display_name
+        size = words.human_size(view.size)
+        if view.original is None:
+            return {"type": "missing", "noun": words.KIND_NOUNS.get(view.kind, "file").capitalize(),
+                    "name": name, "reason": view.missing_reason or "not in any backup"}
+        href = self.link(view.original)
+        derived = media.derived_for(view, self.archive_root)
+        src = self.link(derived) if derived else None
+        if view.kind in ("image", "sticker"):
+            return {"type": "image", "href": href, "src": src, "name": name, "size": size,
+                    "sticker": view.kind == "sticker"}
+        if view.kind == "video":
+            return {"type": "video", "href": href, "name": name, "size": size}
+        if view.kind == "audio":
+            playable = src or (None if media.derived_kind(view) == "audio" else href)
+            return {"type": "audio", "href": href, "src": playable, "name": name, "size": size,
+                    "transcript": view.attachment.transcription}
+        return {"type": "file", "href": href, "name": name, "size": size}
+
+    def _preview(self, view: MessageView) -> dict[str, Any] | None:
+        preview = view.message.link_preview
+        if preview is None:
+            return None
+        image = None
+        for attachment in view.attachments:
+            if attachment.attachment.guid == preview.image_attachment_guid:
+                derived = media.derived_for(attachment, self.archive_root)
+                image = self.link(derived) if derived else None
+        url = preview.url or preview.original_url or ""
+        return {"title": preview.title or url, "summary": preview.summary,
+                "site": preview.site_name or url, "image": image}
+
+    def _app(self, view: MessageView) -> dict[str, Any] | None:
+        app = view.message.app
+        if app is None:
+            return None
+        return {"description": app.description, "fields": list(app.fields), "url": app.url}

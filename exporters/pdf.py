@@ -1,0 +1,133 @@
+"""PDF/A-3u volumes through WeasyPrint, from the same templates as the HTML.
+
+WeasyPrint is single-threaded and keeps a whole document in memory, and its memory is
+only reliably returned when a process ends (reference/pdf-rendering.md), so volumes are
+rendered in worker processes that are replaced every few volumes, one volume per task,
+with the bytes sent back to the parent (which publishes them atomically). Small batches
+render in-process: starting a worker costs more than they do.
+
+Nothing is fetched from the network: the URL fetcher serves files inside the archive
+folder and refuses everything else. Images are the pre-scaled JPEG/PNG previews, which
+WeasyPrint embeds as they are. Metadata is pinned (dates from the volume's last message,
+the identifier from the content) so the same store renders the same PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from urllib.parse import unquote, urlparse
+
+from coldtexts.view import ConversationView, VolumeView
+
+from .base import RenderContext, RenderJob, RenderOptions, RenderResult
+from .fingerprint import fingerprint, module_files
+from .html import render_volume, template_files, templates_folder
+
+PDF_VARIANT = "pdf/a-3u"  # the maintainers' recommended archival variant
+INLINE_MESSAGES = 1500  # below this many messages in a batch, skip the worker pool
+TASKS_PER_WORKER = 8  # bounds a worker's memory growth; amortises its start-up
+
+
+def _archive_fetcher(archive_root: Path) -> Any:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = archive_root.resolve()
+
+    class ArchiveFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves files inside the archive; refuses every other URL (no network)."""
+
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            if parsed.scheme != "file":
+                raise ValueError(f"coldtexts renders offline; not fetching {parsed.scheme} URL")
+            path = Path(unquote(parsed.path)).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise ValueError("coldtexts only reads files inside the archive")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(),
+                                      headers={"Content-Type": mime})
+
+    return ArchiveFetcher()
+
+
+@lru_cache(maxsize=4)
+def _stylesheet(folder: Path) -> Any:
+    from weasyprint import CSS
+
+    text = (folder / "style.css").read_text("utf-8") + (folder / "print.css").read_text("utf-8")
+    return CSS(string=text)
+
+
+def render_pdf(volume: VolumeView, ctx: RenderContext) -> bytes:
+    """One volume as PDF/A bytes (runs in workers: module-level and picklable)."""
+    from weasyprint import HTML
+
+    html = render_volume(volume, ctx, pdf=True)
+    folder = (ctx.archive_root / volume.conversation.folder).resolve()
+    document = HTML(string=html, base_url=folder.as_uri() + "/",
+                    url_fetcher=_archive_fetcher(ctx.archive_root))
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+    pdf: bytes = document.write_pdf(
+        stylesheets=[_stylesheet(templates_folder(ctx.options))], pdf_variant=PDF_VARIANT,
+        pdf_identifier=identifier)
+    return pdf
+
+
+def _render_job(job: RenderJob, ctx: RenderContext) -> RenderResult:
+    try:
+        return RenderResult(job, render_pdf(job.volumes[0], ctx))
+    except Exception as exc:  # one bad volume must not stop the others
+        return RenderResult(job, None, f"PDF rendering failed: {type(exc).__name__}: {exc}")
+
+
+class PdfExporter:
+    name: ClassVar[str] = "pdf"
+    scope: ClassVar[Literal["volume", "conversation"]] = "volume"
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0
+
+    def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
+        return f"{conversation.folder}/{volume_key}.pdf"
+
+    def fingerprint(self, options: RenderOptions) -> str:
+        return fingerprint(self.name, options,
+                           [*module_files("pdf", "html", "html_rows", "words", "media"),
+                            *template_files(options)])
+
+    def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._workers = options.pdf_workers or os.cpu_count() or 1
+            context = multiprocessing.get_context("spawn")  # fork is unsafe with recycling
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
+                                             max_tasks_per_child=TASKS_PER_WORKER)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def render_many(self, jobs: Sequence[RenderJob], ctx: RenderContext) -> Iterator[RenderResult]:
+        size = sum(len(job.volumes[0].messages) for job in jobs)
+        if (len(jobs) == 1 and size < INLINE_MESSAGES) or size < INLINE_MESSAGES // 4:
+            for job in jobs:
+                yield _render_job(job, ctx)
+            return
+        pool = self._executor(ctx.options)
+        futures: list[Future[RenderResult]] = [pool.submit(_render_job, job, ctx)
+                                               for job in jobs]
+        for future in futures:
+            yield future.result()
