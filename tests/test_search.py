@@ -44,6 +44,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("text:cake", '"text:cake"'),
     ('a"b', '"ab"'),
     ("cake\x00pie", '"cake" "pie"'),
+    ("caf\udce9", '"caf\ufffd\ufffd\ufffd"'),  # an undecodable argv byte
 ])
 def test_fts_query(typed: str, expected: str) -> None:
     assert fts_query(typed) == expected
