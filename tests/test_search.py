@@ -122,6 +122,7 @@ def test_no_match_and_bad_input_are_one_line(archive: Path, tmp_path: Path) -> N
     assert code == 2 and "no words" in err
     code, _, err = run(archive, "cake", "--since", "2020-01-02", "--until", "2020-01-01")
     assert code == 2 and "--since is after --until" in err
+    assert run(archive, "cake", "--sender", "\udcff")[:2] == (0, "")  # undecodable: no match
     code, _, err = run(tmp_path / "nowhere", "cake")
     assert code == 31 and "not a coldtexts archive" in err and "Traceback" not in err
     result = CliRunner().invoke(cli, ["search", str(archive), "cake", "--timezone", "Nowhere"])

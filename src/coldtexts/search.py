@@ -46,7 +46,7 @@ class _Term:
 def fts_query(user_query: str) -> str:
     """An FTS5 MATCH expression for what the user typed (see the module doc)."""
     items: list[_Term | str] = []
-    user_query = _clean(user_query)
+    user_query = clean_text(user_query)
     for match in _TOKEN.finditer(user_query):
         phrase, star, word = match.groups()
         if word is None:
@@ -61,7 +61,7 @@ def fts_query(user_query: str) -> str:
     return _join(items)
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """Lone surrogates (undecodable bytes in argv) cannot reach SQLite as UTF-8: make them
     U+FFFD. A NUL would end an FTS5 string early: make it a space."""
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

@@ -12,7 +12,13 @@ import click
 from coldtexts.archive.search import SearchFilters
 from coldtexts.config import load_config, system_zone_name
 from coldtexts.errors import ConfigError
-from coldtexts.search import EmptyQueryError, format_hit, hit_to_json, search_archive
+from coldtexts.search import (
+    EmptyQueryError,
+    clean_text,
+    format_hit,
+    hit_to_json,
+    search_archive,
+)
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -43,7 +49,9 @@ def search(archive: Path, query: tuple[str, ...], sender: str | None,
     first, last = _day(since), _day(until)
     if first and last and first > last:
         raise click.UsageError("--since is after --until; swap the dates.")
-    filters = SearchFilters(sender=sender, conversation=conversation, since=first, until=last,
+    filters = SearchFilters(sender=clean_text(sender) if sender else None,
+                            conversation=clean_text(conversation) if conversation else None,
+                            since=first, until=last,
                             timezone=zone_name, limit=limit)
     try:
         hits = search_archive(archive, " ".join(query), filters)
