@@ -219,3 +219,12 @@ def test_the_committed_example_config_is_valid() -> None:
     assert config.device == "Anna's iPhone" and config.backup is None
     assert config.password_file == Path.home() / ".config" / "coldtexts" / "backup-password"
     assert config.formats == ("html", "pdf", "txt", "jsonl")
+
+
+def test_a_backup_on_the_command_line_wins_over_the_configured_device(tmp_path: Path) -> None:
+    config = Config(source=tmp_path / "c.toml", device="Nobody's phone", archive=tmp_path / "A",
+                    backup_roots=(tmp_path / "no-such-root",))
+    options = merge(config, {"backup": tmp_path / "given", "conversations": ()})
+    assert options.backup == tmp_path / "given"  # the device was never looked up
+    with pytest.raises(NotABackupError, match="Nobody's phone"):
+        merge(config, {})  # looked up in the configured roots: nothing there
