@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from coldtexts.errors import WrongPasswordError
-from coldtexts.runlog import run_log
+from coldtexts.runlog import redact_active, run_log
 from test_archive_factory import conversation, message, run_once
 
 PASSWORD = "correct horse battery staple 42!"
@@ -77,3 +77,12 @@ def test_handler_is_removed_after_the_run(tmp_path: Path) -> None:
         pass
     logging.getLogger("coldtexts.late").warning("after the run")
     assert "after the run" not in run.path.read_text("utf-8")
+
+
+def test_redact_active_reaches_the_open_log_only(tmp_path: Path) -> None:
+    with run_log(tmp_path / "A") as run:
+        redact_active(PASSWORD)  # as the password reader would, without the RunLog
+        logging.getLogger("coldtexts.backup").warning("read %s", PASSWORD)
+    assert PASSWORD not in run.path.read_text("utf-8")
+    assert "read [redacted]" in run.path.read_text("utf-8")
+    redact_active("no log open: nothing to do")  # must not fail

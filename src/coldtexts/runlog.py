@@ -2,6 +2,7 @@
 
     with Archive.open(root) as archive, run_log(root) as log:
         log.redact(password)            # every secret the run handles, as soon as known
+        # (or runlog.redact_active(password) from code that does not hold `log`)
         logging.getLogger("coldtexts.pipeline").info("unlocked in %.1f s", seconds)
 
 Open it after Archive.open: the archive refuses a non-empty folder that is not yet an
@@ -99,6 +100,17 @@ class RunLog:
             self.secrets.add(secret)
 
 
+_ACTIVE: list[Secrets] = []  # the secrets of every run log open in this process
+
+
+def redact_active(*secrets: str | bytes | None) -> None:
+    """Redact these in every run log now open: for code that learns a secret (the
+    password reader, the key derivation) without holding the RunLog."""
+    for registry in _ACTIVE:
+        for secret in secrets:
+            registry.add(secret)
+
+
 def log_file_name(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H%M%S") + ".log"
 
@@ -117,6 +129,7 @@ def run_log(archive_root: Path, *, now: datetime | None = None,
     logger = logging.getLogger(LOGGER_NAME)
     previous_level = logger.level
     logger.addHandler(handler)
+    _ACTIVE.append(secrets)
     if logger.level == logging.NOTSET or logger.level > level:
         logger.setLevel(level)
     try:
@@ -127,6 +140,7 @@ def run_log(archive_root: Path, *, now: datetime | None = None,
         logger.error("run ended by %s", type(exc).__name__, exc_info=True)
         raise
     finally:
+        _ACTIVE.remove(secrets)
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
         handler.close()
