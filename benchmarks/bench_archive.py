@@ -25,7 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from coldtexts.exporters.base import RenderContext, RenderJob, RenderOptions, RenderResult
+from coldtexts.exporters.base import (
+    Exporter,
+    RenderContext,
+    RenderJob,
+    RenderOptions,
+    RenderResult,
+)
 
 from coldtexts.archive import Archive, RenderStats, SourceInfo
 from coldtexts.messages.models import (
@@ -130,6 +136,23 @@ def reactions(convs: list[Conversation], counts: list[int]) -> Iterator[Reaction
                            conv.identifier, START + timedelta(days=1), chat_guids=(conv.guid,))
 
 
+def text_exporters() -> list[Exporter]:
+    return [VolumeText(), WholeText()]
+
+
+def real_exporters() -> list[Exporter]:
+    """The product's HTML, TXT and JSONL exporters (PDF left out: its first render of
+    100,000 messages takes far longer than everything measured here)."""
+    from coldtexts.exporters.html import HtmlExporter
+    from coldtexts.exporters.jsonl import JsonlExporter
+    from coldtexts.exporters.txt import TxtExporter
+
+    return [HtmlExporter(), TxtExporter(), JsonlExporter()]
+
+
+EXPORTERS = text_exporters
+
+
 def one_run(root: Path, convs: list[Conversation], counts: list[int], days: int,
             extra: list[Message]) -> tuple[dict[str, float], RenderStats]:
     """One full run. The backup's messages are built before the clock starts: reading
@@ -146,7 +169,7 @@ def one_run(root: Path, convs: list[Conversation], counts: list[int], days: int,
         stats = archive.ingest(archive.begin_source(info), convs, backup, backup_reactions)
         times["ingest"] = time.perf_counter() - t
         t = time.perf_counter()
-        rendered = archive.render([VolumeText(), WholeText()],
+        rendered = archive.render(EXPORTERS(),
                                   RenderContext(root, RenderOptions(timezone="America/New_York")))
         times["render"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -178,7 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--ingest-memory", action="store_true",
                         help="only measure the peak memory of a streamed ingest")
+    parser.add_argument("--real-exporters", action="store_true",
+                        help="render with the HTML, TXT and JSONL exporters")
     args = parser.parse_args(argv)
+    global EXPORTERS
+    if args.real_exporters:
+        EXPORTERS = real_exporters
     if args.ingest_memory:
         ingest_memory(args.messages, args.conversations)
         return 0
@@ -207,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print(total: int, rows: list[tuple[str, dict[str, float], RenderStats]], root: Path,
            last: RenderStats, target: Conversation) -> None:
-    print(f"archive benchmark: {total:,} messages; python {sys.version.split()[0]}")
+    print(f"archive benchmark: {total:,} messages; python {sys.version.split()[0]}; "
+          f"exporters: {', '.join(e.name for e in EXPORTERS())}")
     print(f"{'stage':30} {'open':>6} {'ingest':>7} {'render':>7} {'finish':>7} {'total':>7} "
           f"{'rendered':>9} {'skipped':>8}")
     for name, t, stats in rows:
