@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from coldtexts.messages.models import MessageKind, PartKind, TextRun
-from coldtexts.view import AttachmentView, MessageView
+from coldtexts.view import AttachmentView, MessageView, ReactionView
 
 from . import media, words
 
@@ -81,6 +81,8 @@ class RowBuilder:
                 *words.status_words(view)]
         if message.date_edited is not None or message.edits:
             meta.append("Edited")
+        parts = self._parts(view)
+        leftover = _place_reactions(view, parts) if view.reactions else ""
         return {
             "id": view.anchor,
             "event": None,
@@ -90,10 +92,10 @@ class RowBuilder:
             "sender": None if message.is_from_me or not self.group else view.sender_name,
             "reply": self._reply(view),
             "subject": message.subject,
-            "parts": self._parts(view),
+            "parts": parts,
             "preview": self._preview(view),
             "app": self._app(view),
-            "reactions": words.reactions_sentence(view.reactions),
+            "reactions": leftover,
             "revisions": [
                 {"origin": r.origin.capitalize(),
                  "when": r.date.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if r.date
@@ -120,16 +122,20 @@ class RowBuilder:
             if part.kind is PartKind.TEXT:
                 html = Markup("").join(run_html(run) for run in part.runs)
                 if html:
-                    parts.append({"type": "text", "html": html})
+                    parts.append({"type": "text", "html": html, "index": part.index})
             elif part.kind is PartKind.ATTACHMENT and part.attachment_guid in by_guid:
-                parts.append(self.attachment(by_guid.pop(part.attachment_guid)))
+                shown = self.attachment(by_guid.pop(part.attachment_guid))
+                parts.append({**shown, "index": part.index})
             elif part.kind is PartKind.RETRACTED:
-                parts.append({"type": "unsent"})
+                parts.append({"type": "unsent", "index": part.index})
         for attachment in by_guid.values():
             if not attachment.attachment.hidden and attachment.attachment.guid != preview_guid:
                 parts.append(self.attachment(attachment))
         if not message.parts and message.text:
-            parts.insert(0, {"type": "text", "html": escape(message.text)})
+            parts.insert(0, {"type": "text", "html": escape(message.text), "index": 0})
+        if message.audio_expired and not parts:
+            parts.append({"type": "missing", "noun": "Audio message", "name": "",
+                          "reason": words.AUDIO_EXPIRED})
         return parts
 
     def attachment(self, view: AttachmentView) -> dict[str, Any]:
@@ -170,3 +176,17 @@ class RowBuilder:
         if app is None:
             return None
         return {"description": app.description, "fields": list(app.fields), "url": app.url}
+
+
+def _place_reactions(view: MessageView, parts: list[dict[str, Any]]) -> str:
+    """Put each tapback on the bubble (body part) it targets, as Messages does; returns
+    the sentence of those whose part is not shown, for the end of the message."""
+    by_part: dict[int, list[ReactionView]] = {}
+    for reaction in view.reactions:
+        by_part.setdefault(reaction.part, []).append(reaction)
+    for part in parts:
+        placed = by_part.pop(part.get("index", -1), None)
+        if placed:
+            part["reactions"] = words.reactions_sentence(tuple(placed))
+    rest = tuple(r for group in by_part.values() for r in group)
+    return words.reactions_sentence(rest)

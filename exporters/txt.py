@@ -77,6 +77,8 @@ def _body(view: MessageView, folder: str) -> list[str]:
                   if not a.attachment.hidden)
     if not message.parts and message.text:
         pieces.insert(0, message.text)
+    if message.audio_expired and not pieces:
+        pieces.append(f"[audio message {words.AUDIO_EXPIRED}]")
     if message.app is not None:
         pieces.append(f"[{message.app.description}]"
                       + (f" {message.app.url}" if message.app.url else ""))

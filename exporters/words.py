@@ -20,6 +20,8 @@ REACTION_VERBS: dict[ReactionKind, str] = {
     ReactionKind.UNKNOWN: "reacted to",
 }
 
+AUDIO_EXPIRED = "expired (it was not kept)"
+
 KIND_NOUNS = {"image": "photo", "video": "video", "audio": "audio", "sticker": "sticker",
               "file": "file"}
 

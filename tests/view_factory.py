@@ -187,13 +187,13 @@ _WORDS = (
 
 def bulk_volume(count: int, *, key: str = "2024", seed: int = 7,
                 attachment_every: int = 40) -> VolumeView:
-    """A plausible one-year, one-to-one volume of `count` messages: short and long texts,
-    both services, a reaction on every 7th, a reply on every 25th, a photo every
-    `attachment_every` (pointing at attachments that need not exist)."""
+    """A plausible one-to-one volume of `count` messages over the year `key` names:
+    short and long texts, both services, a reaction on every 7th, a reply on every 25th,
+    a photo every `attachment_every` (pointing at attachments that need not exist)."""
     import random
 
     rng = random.Random(seed)
-    start = at(2024, 1, 1, 12)
+    start = at(int(key[:4]), 1, 1, 12)
     step = timedelta(seconds=max(1, 365 * 86400 // max(count, 1)))
     views: list[MessageView] = []
     for i in range(count):
