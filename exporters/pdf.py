@@ -20,6 +20,8 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -59,11 +61,29 @@ def _archive_fetcher(archive_root: Path) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _stylesheet(folder: Path) -> Any:
+def _stylesheet(folder: Path, archive_root: Path) -> Any:
+    """The parsed stylesheet, once per process. It gets the archive fetcher too: a
+    restyled copy's @import or url() must not reach the network either."""
     from weasyprint import CSS
 
     text = (folder / "style.css").read_text("utf-8") + (folder / "print.css").read_text("utf-8")
-    return CSS(string=text)
+    return CSS(string=text, base_url=folder.resolve().as_uri() + "/",
+               url_fetcher=_archive_fetcher(archive_root))
+
+
+@contextmanager
+def _source_date(moment: datetime) -> Iterator[None]:
+    """Pin the timestamp fontTools writes into each subset font's `head` table (the
+    reproducible-builds SOURCE_DATE_EPOCH it honours); otherwise every render differs."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def render_pdf(volume: VolumeView, ctx: RenderContext) -> bytes:
@@ -75,9 +95,10 @@ def render_pdf(volume: VolumeView, ctx: RenderContext) -> bytes:
     document = HTML(string=html, base_url=folder.as_uri() + "/",
                     url_fetcher=_archive_fetcher(ctx.archive_root))
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
-    pdf: bytes = document.write_pdf(
-        stylesheets=[_stylesheet(templates_folder(ctx.options))], pdf_variant=PDF_VARIANT,
-        pdf_identifier=identifier)
+    stylesheet = _stylesheet(templates_folder(ctx.options), ctx.archive_root)
+    with _source_date(volume.volume.last):
+        pdf: bytes = document.write_pdf(stylesheets=[stylesheet], pdf_variant=PDF_VARIANT,
+                                        pdf_identifier=identifier)
     return pdf
 
 
@@ -107,7 +128,9 @@ class PdfExporter:
     def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
         if self._pool is None:
             self._workers = options.pdf_workers or os.cpu_count() or 1
-            context = multiprocessing.get_context("spawn")  # fork is unsafe with recycling
+            # Not fork: recycling workers needs spawn/forkserver, and a forked worker would
+            # inherit the archive lock's descriptor.
+            context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
             self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
                                              max_tasks_per_child=TASKS_PER_WORKER)
         return self._pool
