@@ -15,7 +15,7 @@ import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -25,11 +25,14 @@ from coldtexts.archive import status as archive_status
 from coldtexts.backup.extract import (
     Backup,
     ExtractedFile,
+    Unlocked,
     open_backup,
     remove_stale_staging,
     staging,
+    unlock,
 )
 from coldtexts.backup.locate import BackupInfo, inspect_backup, require_complete
+from coldtexts.config import system_zone_name
 from coldtexts.errors import EXIT_OK, EXIT_PARTIAL, EXIT_RENDER_FAILED, DiskFullError
 from coldtexts.exporters import get_exporters
 from coldtexts.exporters.base import RenderContext, RenderOptions
@@ -155,7 +158,7 @@ def _render(archive: Archive, options: ExportOptions, state: RunState,
             progress: ProgressDisplay) -> None:
     exporters = get_exporters(options.formats)
     ctx = RenderContext(archive.root, RenderOptions(
-        timezone=options.timezone or _system_zone(), owner_name=options.owner_name,
+        timezone=options.timezone or system_zone_name(), owner_name=options.owner_name,
         templates_dir=options.templates_dir))
     with state.stage("render"), progress.stage("Rendering conversations",
                                                 unit="conversations") as bar:
@@ -164,27 +167,6 @@ def _render(archive: Archive, options: ExportOptions, state: RunState,
 
         state.render = archive.render(exporters, ctx, conversations=options.conversations or None,
                                       since=options.since, until=options.until, progress=advance)
-
-
-def _system_zone() -> str:
-    """The system's IANA zone name, or UTC when it cannot be told."""
-    local = datetime.now().astimezone().tzinfo
-    key = getattr(local, "key", None)
-    if isinstance(key, str):
-        return key
-    import os
-
-    tz = os.environ.get("TZ")
-    if tz and "/" in tz:
-        return tz.lstrip(":")
-    try:
-        link = Path("/etc/localtime").resolve()
-        parts = link.parts
-        if "zoneinfo" in parts:
-            return "/".join(parts[parts.index("zoneinfo") + 1:])
-    except OSError:
-        pass
-    return "UTC"
 
 
 def _exit_code(state: RunState) -> int:
@@ -225,17 +207,38 @@ def run_export(options: ExportOptions, *, progress: ProgressDisplay | None = Non
     Raises the typed errors of coldtexts.errors for anything that stops the run."""
     progress = progress or NullProgress()
     started = datetime.now(UTC)
+    options = replace(options, archive=options.archive.expanduser().absolute(),
+                      backup=options.backup.expanduser().absolute())
     info = inspect_backup(options.backup, with_size=False)
     require_complete(info)
     state = RunState(warnings=_warnings(info, options))
+    with state.stage("unlock"), progress.stage("Unlocking backup"):
+        unlocked = unlock(info, options.secrets, stdin=stdin)
+    new_archive = not options.archive.exists()
+    try:
+        report = _run(options, info, unlocked, state, started, progress)
+    except BaseException:
+        if new_archive and not options.dry_run:
+            _remove_unfinished_archive(options.archive)
+        raise
+    return report, state.render
+
+
+def _remove_unfinished_archive(folder: Path) -> None:
+    """A first run that failed leaves nothing behind (it created only its own files)."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(options: ExportOptions, info: BackupInfo, unlocked: Unlocked, state: RunState,
+         started: datetime, progress: ProgressDisplay) -> RunReport:
     with Archive.open(options.archive, dry_run=options.dry_run) as archive:
         logs = contextlib.nullcontext() if options.dry_run else run_log(archive.root)
         with logs:
             stage_parent = archive.root if archive.root.is_dir() else archive.root.parent
             remove_stale_staging(stage_parent)
             with staging(stage_parent) as folder:
-                with state.stage("unlock"), progress.stage("Unlocking backup"):
-                    backup = open_backup(info, options.secrets, folder, stdin=stdin)
+                with state.stage("decrypt"):
+                    backup = open_backup(info, options.secrets, folder, unlocked=unlocked)
                 with backup:
                     if backup.remembered:
                         log.info("saved the derived backup key in %s", backup.remembered)
@@ -248,4 +251,4 @@ def run_export(options: ExportOptions, *, progress: ProgressDisplay | None = Non
             with state.stage("manifest"):
                 archive.finish_run(report.outcome, to_json(report))
             log.info("run finished: %s", report.outcome)
-    return report, state.render
+    return report

@@ -298,14 +298,34 @@ def unlock_keybag(info: BackupInfo, plist: dict[str, object], secrets: SecretOpt
     return keybag, remember_key(secrets, info, derivation, derived)
 
 
-def open_backup(info: BackupInfo, secrets: SecretOptions, staging_dir: Path, *,
-                stdin: TextIO | None = None) -> Backup:
-    """Open the backup in `info`; encrypted ones are unlocked and their manifest decrypted
-    into `staging_dir` (unencrypted ones have theirs copied there: never opened in place)."""
+@dataclass(frozen=True, slots=True)
+class Unlocked:
+    """A backup's unlocked keybag (None for an unencrypted backup), before any file is
+    touched: unlocking first means a wrong password leaves nothing behind anywhere."""
+
+    plist: dict[str, object]
+    keybag: BackupKeyBag | None
+    remembered: str | None = None  # where a derived key was saved, in words
+
+
+def unlock(info: BackupInfo, secrets: SecretOptions, *, stdin: TextIO | None = None) -> Unlocked:
     plist = _read_manifest_plist(info)
-    remembered: str | None = None
-    if plist.get("IsEncrypted"):
-        keybag, remembered = unlock_keybag(info, plist, secrets, stdin=stdin)
+    if not plist.get("IsEncrypted"):
+        return Unlocked(plist, None)
+    keybag, remembered = unlock_keybag(info, plist, secrets, stdin=stdin)
+    return Unlocked(plist, keybag, remembered)
+
+
+def open_backup(info: BackupInfo, secrets: SecretOptions, staging_dir: Path, *,
+                stdin: TextIO | None = None, unlocked: Unlocked | None = None) -> Backup:
+    """Open the backup in `info`; encrypted ones are unlocked (unless `unlocked` is given)
+    and their manifest decrypted into `staging_dir` (unencrypted ones have theirs copied
+    there: never opened in place)."""
+    unlocked = unlocked or unlock(info, secrets, stdin=stdin)
+    plist = unlocked.plist
+    remembered = unlocked.remembered
+    if unlocked.keybag is not None:
+        keybag = unlocked.keybag
         manifest_key = plist.get("ManifestKey")
         if isinstance(manifest_key, bytes):
             path = _decrypt_manifest(info, keybag, manifest_key, staging_dir)

@@ -19,6 +19,7 @@ from typing import TextIO
 from coldtexts.errors import InsecurePasswordFileError, NoPasswordError
 from coldtexts.fsutil import atomic_write_text
 from coldtexts.options import SecretOptions
+from coldtexts.runlog import redact_active
 
 from .keybag import KeyDerivation
 from .locate import BackupInfo
@@ -87,6 +88,7 @@ def saved_key(opts: SecretOptions, info: BackupInfo, derivation: KeyDerivation) 
         text = _read_secret_file(opts.key_file, "key file")
     elif opts.use_keyring:
         text = _keyring_get(_key_username(info, derivation))
+    redact_active(text)
     if not text:
         return None
     try:
@@ -108,7 +110,14 @@ def remember_key(opts: SecretOptions, info: BackupInfo, derivation: KeyDerivatio
 
 
 def read_password(opts: SecretOptions, info: BackupInfo, *, stdin: TextIO | None = None) -> str:
-    """The backup password from the first source that has one."""
+    """The backup password from the first source that has one; registered with every open
+    run log so that it can never appear in one."""
+    password = _read_password(opts, info, stdin=stdin)
+    redact_active(password)
+    return password
+
+
+def _read_password(opts: SecretOptions, info: BackupInfo, *, stdin: TextIO | None) -> str:
     stdin = stdin if stdin is not None else sys.stdin
     if opts.password_file is not None:
         return _read_secret_file(opts.password_file, "password file")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from coldtexts.config import load_config, merge
+from coldtexts.errors import ColdtextsError
 from coldtexts.options import ALL_FORMATS
 from coldtexts.progress import Progress, wants_progress
-from coldtexts.report import summary_line, write_json
+from coldtexts.report import RunReport, summary_line, write_json
 
 
 def _formats(_ctx: click.Context, _param: click.Parameter,
@@ -91,8 +92,19 @@ def export(backup: Path | None, archive: Path | None, config_path: Path | None,
         opts = replace(opts, secrets=replace(opts.secrets, interactive=False))
     from coldtexts.pipeline import run_export  # imported late: keeps `--help` fast
 
-    with Progress.open(wants_progress(quiet=quiet)) as progress:
-        report, render = run_export(opts, progress=progress)
+    started = datetime.now(UTC)
+    try:
+        with Progress.open(wants_progress(quiet=quiet)) as progress:
+            report, render = run_export(opts, progress=progress)
+    except ColdtextsError as exc:
+        # Schedulers read stdout and the report: a failed run says so in both.
+        failed = RunReport(started=started, finished=datetime.now(UTC), outcome="failed",
+                           exit_code=exc.exit_code, archive=str(opts.archive),
+                           backup=str(opts.backup), error=exc.message)
+        if opts.report_path is not None:
+            write_json(failed, opts.report_path)
+        click.echo(summary_line(failed))
+        raise
     for warning in report.warnings:
         click.echo(f"coldtexts: warning: {warning}", err=True)
     if render is not None and (opts.verbose or opts.dry_run):
