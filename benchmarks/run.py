@@ -110,8 +110,9 @@ def measure(ctx: Context, stage: str, tool: str, target: str, kwargs: dict[str, 
     if size is not None and m.seconds > 0:
         amount, unit = size(m)
         row.throughput, row.unit = amount / m.seconds, unit
-    if per_message:
-        row.us_per_message = m.seconds / ctx.messages * 1e6
+    if per_message:  # per item measured when the stage reports a count, else per message
+        count = m.result.get("items") or m.result.get("messages") or ctx.messages
+        row.us_per_message = m.seconds / count * 1e6
     ctx.rows.append(row)
     return row
 
