@@ -100,8 +100,11 @@ def _message_lines(view: MessageView, zone: tzinfo, folder: str, owner: str) -> 
     first, *rest = body.split("\n")
     prefix = []
     if view.reply_to is not None:
-        quoted = view.reply_to.excerpt or "a message not in the archive"
-        prefix.append(f"(replying to {view.reply_to.sender_name}: “{quoted}”) ")
+        reply = view.reply_to
+        if reply.excerpt and reply.sender_name:
+            prefix.append(f"(replying to {reply.sender_name}: “{reply.excerpt}”) ")
+        else:
+            prefix.append("(replying to a message not in the archive) ")
     if message.subject:
         prefix.append(f"[subject: {message.subject}] ")
     lines = [f"{when}  {sender}: {''.join(prefix)}{first}"]

@@ -49,8 +49,10 @@ def is_blue(service: str) -> bool:
 
 
 def reaction_phrase(reaction: ReactionView) -> str:
-    """E.g. "❤️ Mom" or "👍 You"."""
+    """E.g. "❤️ Mom", "👍 You" or "sticker by Dad"."""
     who = "You" if reaction.is_from_me else reaction.sender_name
+    if reaction.kind is ReactionKind.STICKER:
+        return f"sticker by {who}"
     return f"{reaction.emoji} {who}"
 
 
