@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-from coldtexts import __version__
 from coldtexts.exporters.html import HtmlExporter
+
+from coldtexts import __version__
 from export_support import render, showcase_archive
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
