@@ -1,0 +1,296 @@
+"""The backup stage: reading what the writer writes (ours and two independent readers),
+and every bad input of issue 2 with its message, exit code and nothing left behind."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import plistlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from backup_support import (
+    PASSWORD,
+    UDID,
+    leftovers,
+    make_backup,
+    password_file,
+    showcase_files,
+    tree_hashes,
+)
+from coldtexts.backup.extract import ExtractedFile, MissingFile, open_backup, staging
+from coldtexts.backup.locate import inspect_backup
+from coldtexts.cli import cli
+from coldtexts.fixtures.backup_writer import BackupFile, file_id
+from coldtexts.options import SecretOptions
+
+FAST = SecretOptions(interactive=False)
+
+
+def export(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["export", *args], env=env)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def backup(tmp_path: Path) -> Path:
+    return make_backup(tmp_path)
+
+
+def test_reader_gets_back_exactly_what_was_written(tmp_path: Path, backup: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLDTEXTS_PASSWORD", PASSWORD)
+    info = inspect_backup(backup)
+    assert (info.udid, info.device_name, info.encrypted, info.state) == \
+        (UDID, "Test iPhone", True, "complete")
+    with staging(tmp_path / "dest") as folder, open_backup(info, FAST, folder) as opened:
+        files = opened.extract_messages()
+        assert files.sms_db.read_bytes() == (tmp_path / "work" / "sms.db").read_bytes()
+        assert files.address_book is not None
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        results = list(opened.extract_attachments(
+            ["~/Library/SMS/Attachments/zz/00/NOPE/missing.jpg", "/etc/passwd"]))
+        assert [type(r) for r in results] == [MissingFile, MissingFile]
+    assert leftovers(tmp_path / "dest") == []
+
+
+def test_independent_readers_decrypt_the_writer_identically(tmp_path: Path, backup: Path) -> None:
+    from iOSbackup import iOSbackup
+    from iphone_backup_decrypt import EncryptedBackup
+
+    expected = (tmp_path / "work" / "sms.db").read_bytes()
+    decrypt = EncryptedBackup(backup_directory=str(backup), passphrase=PASSWORD)
+    decrypt.extract_file(relative_path="Library/SMS/sms.db",
+                         output_filename=str(tmp_path / "ibd.db"))
+    assert (tmp_path / "ibd.db").read_bytes() == expected
+    (tmp_path / "ios").mkdir()
+    other = iOSbackup(udid=UDID, cleartextpassword=PASSWORD, backuproot=str(backup.parent))
+    info = other.getFileDecryptedCopy(relativePath="Library/SMS/sms.db",
+                                      targetFolder=str(tmp_path / "ios"))
+    assert Path(info["decryptedFilePath"]).read_bytes() == expected
+
+
+def test_unencrypted_backups_read_directly(tmp_path: Path) -> None:
+    backup = make_backup(tmp_path, password=None)
+    assert not inspect_backup(backup).encrypted
+    with staging(tmp_path / "dest") as folder, open_backup(inspect_backup(backup), FAST,
+                                                           folder) as opened:
+        assert opened.extract_messages().sms_db.read_bytes() == \
+            (tmp_path / "work" / "sms.db").read_bytes()
+
+
+def test_empty_and_block_sized_files_round_trip(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLDTEXTS_PASSWORD", PASSWORD)
+    files = [BackupFile("MediaDomain", "Library/SMS/Attachments/aa/00/G/empty.txt", b""),
+             BackupFile("MediaDomain", "Library/SMS/Attachments/aa/00/G/16.bin", b"x" * 16)]
+    backup = make_backup(tmp_path, files=files)
+    paths = ["~/Library/SMS/Attachments/aa/00/G/empty.txt",
+             "~/Library/SMS/Attachments/aa/00/G/16.bin"]
+    with staging(tmp_path / "d") as folder, open_backup(inspect_backup(backup), FAST,
+                                                        folder) as opened:
+        got = [r for r in opened.extract_attachments(paths) if isinstance(r, ExtractedFile)]
+        assert [r.path.read_bytes() for r in got] == [b"", b"x" * 16]
+
+
+def test_backups_command_lists_the_facts(tmp_path: Path, backup: Path) -> None:
+    result = CliRunner().invoke(cli, ["backups", "--root", str(tmp_path / "backups"), "--json"])
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.output)
+    assert entry["udid"] == UDID and entry["encrypted"] is True
+    assert entry["device_name"] == "Test iPhone" and entry["state"] == "complete"
+    assert entry["ios_version"] == "18.5" and entry["model"] == "iPhone15,2"
+    assert entry["size_bytes"] > 0 and entry["last_backup"].startswith("2026-11-01")
+
+
+def test_sample_backup_is_listed_with_its_facts() -> None:
+    from conftest import REPO_ROOT
+
+    result = CliRunner().invoke(cli, ["backups", "--root", str(REPO_ROOT / "examples")])
+    assert result.exit_code == 0
+    assert "Sam's iPhone" in result.output and "iOS 18.5" in result.output
+    assert "encrypted" in result.output and "complete" in result.output
+
+
+# -- bad input: one sentence, its own exit code, nothing left behind ---------------------
+def _fails(args: list[str], code: int, words: str, dest: Path,
+           env: dict[str, str] | None = None) -> None:
+    exit_code, output = export(args, env)
+    assert exit_code == code, output
+    assert words in output
+    assert "Traceback" not in output
+    assert not dest.exists() or leftovers(dest) == []
+
+
+def test_not_a_backup_folder(tmp_path: Path, backup: Path) -> None:
+    dest = tmp_path / "archive"
+    _fails([str(tmp_path), "--out", str(dest)], 10, "is not an iPhone backup", dest)
+    _fails([str(backup.parent), "--out", str(dest)], 10, f"pass {backup}", dest)
+    assert not dest.exists()
+
+
+def test_backup_still_in_progress(tmp_path: Path) -> None:
+    backup = make_backup(tmp_path, status="uploading")
+    _fails([str(backup), "--out", str(tmp_path / "a")], 11, "not finished", tmp_path / "a")
+
+
+def test_damaged_backup_without_manifest_db(tmp_path: Path, backup: Path) -> None:
+    (backup / "Manifest.db").unlink()
+    _fails([str(backup), "--out", str(tmp_path / "a")], 11, "damaged", tmp_path / "a")
+
+
+def test_wrong_password(tmp_path: Path, backup: Path) -> None:
+    dest = tmp_path / "a"
+    secret = password_file(tmp_path, "not the password")
+    _fails([str(backup), "--out", str(dest), "--password-file", str(secret)], 20,
+           "password is wrong", dest)
+    assert not dest.exists()
+
+
+def test_no_password_source_without_a_terminal(tmp_path: Path, backup: Path) -> None:
+    _fails([str(backup), "--out", str(tmp_path / "a")], 21, "--password-file", tmp_path / "a")
+
+
+def test_password_file_readable_by_others_is_refused(tmp_path: Path, backup: Path) -> None:
+    secret = password_file(tmp_path, mode=0o644)
+    _fails([str(backup), "--out", str(tmp_path / "a"), "--password-file", str(secret)], 22,
+           f"chmod 600 {secret}", tmp_path / "a")
+
+
+def test_corrupt_manifest_db(tmp_path: Path, backup: Path) -> None:
+    manifest = backup / "Manifest.db"
+    manifest.write_bytes(manifest.read_bytes()[:-4096])  # truncated: padding is gone
+    _fails([str(backup), "--out", str(tmp_path / "a")], 12, "Manifest.db",
+           tmp_path / "a", {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+def test_truncated_sms_db_content_file(tmp_path: Path, backup: Path) -> None:
+    fid = file_id("HomeDomain", "Library/SMS/sms.db")
+    content = backup / fid[:2] / fid
+    content.write_bytes(content.read_bytes()[:-16])
+    _fails([str(backup), "--out", str(tmp_path / "a")], 12, "damaged or truncated",
+           tmp_path / "a", {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+def test_backup_without_sms_db_explains_why(tmp_path: Path) -> None:
+    backup = make_backup(tmp_path, files=showcase_files(tmp_path / "work", with_sms=False))
+    _fails([str(backup), "--out", str(tmp_path / "a")], 13, "Likely causes",
+           tmp_path / "a", {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+@pytest.mark.parametrize("relative", ["../../../etc/evil", "/etc/evil",
+                                      "Library/SMS/Attachments/../../../../x"])
+def test_manifest_paths_escaping_the_destination_are_refused(tmp_path: Path,
+                                                             relative: str) -> None:
+    import random
+
+    from coldtexts.errors import UnsafeBackupError
+    from coldtexts.fixtures.backup_writer import _mbfile
+
+    blob = _mbfile(BackupFile("MediaDomain", relative, b""), 0, 0, random.Random(0), None)
+    hostile = make_backup(tmp_path, password=None, raw_rows=[
+        (file_id("MediaDomain", relative), "MediaDomain", relative, 1, blob)])
+    device_path = "~/" + relative if not relative.startswith("/") else relative
+    with staging(tmp_path / "d") as folder, open_backup(inspect_backup(hostile), FAST,
+                                                        folder) as opened:
+        with pytest.raises(UnsafeBackupError, match="outside its folder"):
+            list(opened.manifest.files_under("MediaDomain", ""))
+        if relative.startswith("Library/SMS/Attachments/"):
+            with pytest.raises(UnsafeBackupError):
+                list(opened.extract_attachments([device_path]))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "etc").exists()
+    assert leftovers(tmp_path / "d") == []
+
+
+def test_symlink_rows_are_never_followed(tmp_path: Path) -> None:
+    files = showcase_files(tmp_path / "work")
+    files = [f for f in files if f.relative_path != "Library/SMS/sms.db"]
+    files.append(BackupFile("HomeDomain", "Library/SMS/sms.db", b"", 0, kind="symlink",
+                            target="/etc/passwd"))
+    backup = make_backup(tmp_path, files=files)
+    _fails([str(backup), "--out", str(tmp_path / "a")], 15, "symbolic link", tmp_path / "a",
+           {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+@pytest.mark.parametrize("tag, value", [(b"DPIC", 2_000_000_000), (b"ITER", 50_000_000),
+                                        (b"DPIC", 0)])
+def test_absurd_iteration_counts_are_refused(tmp_path: Path, backup: Path, tag: bytes,
+                                             value: int) -> None:
+    manifest = backup / "Manifest.plist"
+    plist = plistlib.loads(manifest.read_bytes())
+    bag = plist["BackupKeyBag"]
+    at = bag.index(tag)
+    plist["BackupKeyBag"] = bag[:at + 8] + value.to_bytes(4, "big") + bag[at + 12:]
+    manifest.write_bytes(plistlib.dumps(plist, fmt=plistlib.FMT_BINARY))
+    _fails([str(backup), "--out", str(tmp_path / "a")], 15, "rounds of key derivation",
+           tmp_path / "a", {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+def test_disk_filling_up_fails_cleanly(tmp_path: Path, backup: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import coldtexts.backup.extract as extract
+
+    def full(*_args: object, **_kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(extract, "decrypt_file", full)
+    _fails([str(backup), "--out", str(tmp_path / "a")], 40, "is full", tmp_path / "a",
+           {"COLDTEXTS_PASSWORD": PASSWORD})
+    assert not (tmp_path / "a").exists()
+
+
+def test_export_never_modifies_the_backup(tmp_path: Path, backup: Path) -> None:
+    before = tree_hashes(backup)
+    code, output = export([str(backup), "--out", str(tmp_path / "a"), "--formats", "txt"],
+                          {"COLDTEXTS_PASSWORD": PASSWORD})
+    assert code in (0, 3), output
+    assert tree_hashes(backup) == before
+    assert leftovers(tmp_path / "a") == []
+
+
+def test_sigterm_removes_the_staging_folder(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as out:  # large enough that decrypting it takes a moment
+        out.write(os.urandom(1 << 20) * 300)
+    files = showcase_files(tmp_path / "work")
+    files.append(BackupFile("HomeDomain", "Library/SMS/sms.db-wal", big, 4))
+    backup = make_backup(tmp_path, files=files)
+    dest = tmp_path / "a"
+    env = {**os.environ, "COLDTEXTS_PASSWORD": PASSWORD}
+    child = subprocess.Popen([sys.executable, "-m", "coldtexts", "export", str(backup),
+                              "--out", str(dest), "--formats", "txt"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(dest.glob(".coldtexts-staging-*/HomeDomain")):
+        time.sleep(0.02)
+    assert list(dest.glob(".coldtexts-staging-*")), "the export never started decrypting"
+    child.send_signal(signal.SIGTERM)
+    child.wait(timeout=60)
+    assert child.returncode != 0
+    assert list(dest.glob(".coldtexts-staging-*")) == [] if dest.exists() else True
+    assert leftovers(tmp_path / "a") == []
+
+
+def test_sample_export_with_the_real_key_derivation(tmp_path: Path) -> None:
+    """The README's main job: the sample backup (10,000,000 PBKDF2 rounds) unlocks with the
+    README's password; a wrong password fails with its own code."""
+    from conftest import REPO_ROOT
+
+    sample = REPO_ROOT / "examples" / "sample-backup"
+    secret = password_file(tmp_path, "coldtexts-sample")
+    code, output = export([str(sample), "--out", str(tmp_path / "a"), "--password-file",
+                           str(secret), "--formats", "txt"])
+    assert code == 0, output
+    transcript = (tmp_path / "a" / "conversations" / "Mom" / "transcript.txt").read_text()
+    assert "Good morning sweetheart!" in transcript
+    code, output = export([str(sample), "--out", str(tmp_path / "b"), "--password-file",
+                           str(password_file(tmp_path, "Coldtexts-sample"))])
+    assert code == 20 and not (tmp_path / "b").exists()
