@@ -23,6 +23,9 @@ SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:", "sms:", "facetime:", "
 
 def run_html(run: TextRun) -> Markup:
     html: Markup = escape(run.text)
+    if run.link is None and run.mention is None and run.effect is None and not (
+            run.bold or run.italic or run.underline or run.strikethrough):
+        return html  # the common case: plain text
     if run.bold:
         html = Markup("<b>%s</b>") % html
     if run.italic:
@@ -50,33 +53,37 @@ class RowBuilder:
         self.archive_root = archive_root
         self.owner = owner
         self.group = group
-        self._day: str | None = None
-        self._month: str | None = None
+        self._date: tuple[int, int, int] | None = None
+        self._month: tuple[int, int] | None = None
 
     def link(self, archive_path: str) -> str:
         return words.relative_link(self.folder, archive_path)
 
     def rows(self, views: tuple[MessageView, ...]) -> list[dict[str, Any]]:
+        """Month headings, day separators and messages, in order. Every row has "kind"
+        and every key its template branch reads, so lookups never miss (a missing key
+        costs Jinja two exceptions)."""
         out: list[dict[str, Any]] = []
+        zone = self.zone
         for view in views:
-            local = view.message.date.astimezone(self.zone)
-            month = local.strftime("%B %Y")
-            if month != self._month:
-                self._month = month
-                out.append({"month": month})
-            day = f"{local:%A, %B} {local.day}, {local.year}"  # %-d is not portable
-            if day != self._day:
-                self._day = day
-                out.append({"day": day})
+            local = view.message.date.astimezone(zone)
+            date = (local.year, local.month, local.day)
+            if date != self._date:
+                self._date = date
+                if date[:2] != self._month:
+                    self._month = date[:2]
+                    out.append({"kind": "month", "text": f"{local:%B} {local.year}"})
+                # %-d is not portable, hence local.day
+                out.append({"kind": "day", "text": f"{local:%A, %B} {local.day}, {local.year}"})
             out.append(self.message(view, local))
         return out
 
     def message(self, view: MessageView, local: datetime) -> dict[str, Any]:
         message = view.message
-        time = local.strftime("%H:%M")
+        time = f"{local.hour:02d}:{local.minute:02d}"
         if message.kind is MessageKind.EVENT:
-            return {"id": view.anchor, "event": view.event_text or "Conversation event",
-                    "time": time}
+            return {"kind": "event", "id": view.anchor,
+                    "event": view.event_text or "Conversation event", "time": time}
         meta = [time, *(w for w in (words.effect_words(message),) if w),
                 *words.status_words(view)]
         if message.date_edited is not None or message.edits:
@@ -84,6 +91,7 @@ class RowBuilder:
         parts = self._parts(view)
         leftover = _place_reactions(view, parts) if view.reactions else ""
         return {
+            "kind": "message",
             "id": view.anchor,
             "event": None,
             "side": "me" if message.is_from_me else "them",
@@ -102,8 +110,8 @@ class RowBuilder:
                  else None,
                  "text": r.text}
                 for r in view.revisions
-            ],
-            "meta": " · ".join(meta),
+            ] if view.revisions else None,
+            "meta": " · ".join(meta) if len(meta) > 1 else time,
         }
 
     def _reply(self, view: MessageView) -> dict[str, Any] | None:
@@ -115,27 +123,31 @@ class RowBuilder:
 
     def _parts(self, view: MessageView) -> list[dict[str, Any]]:
         message = view.message
-        by_guid = {a.attachment.guid: a for a in view.attachments}
+        by_guid = {a.attachment.guid: a for a in view.attachments} if view.attachments else {}
         preview_guid = message.link_preview.image_attachment_guid if message.link_preview else None
         parts: list[dict[str, Any]] = []
         for part in message.parts:
             if part.kind is PartKind.TEXT:
-                html = Markup("").join(run_html(run) for run in part.runs)
+                runs = part.runs
+                html = run_html(runs[0]) if len(runs) == 1 else Markup("").join(
+                    run_html(run) for run in runs)
                 if html:
-                    parts.append({"type": "text", "html": html, "index": part.index})
+                    parts.append({"type": "text", "html": html, "index": part.index,
+                                  "reactions": None})
             elif part.kind is PartKind.ATTACHMENT and part.attachment_guid in by_guid:
                 shown = self.attachment(by_guid.pop(part.attachment_guid))
-                parts.append({**shown, "index": part.index})
+                parts.append({**shown, "index": part.index, "reactions": None})
             elif part.kind is PartKind.RETRACTED:
-                parts.append({"type": "unsent", "index": part.index})
+                parts.append({"type": "unsent", "index": part.index, "reactions": None})
         for attachment in by_guid.values():
             if not attachment.attachment.hidden and attachment.attachment.guid != preview_guid:
-                parts.append(self.attachment(attachment))
+                parts.append({**self.attachment(attachment), "reactions": None})
         if not message.parts and message.text:
-            parts.insert(0, {"type": "text", "html": escape(message.text), "index": 0})
+            parts.insert(0, {"type": "text", "html": escape(message.text), "index": 0,
+                             "reactions": None})
         if message.audio_expired and not parts:
             parts.append({"type": "missing", "noun": "Audio message", "name": "",
-                          "reason": words.AUDIO_EXPIRED})
+                          "reason": words.AUDIO_EXPIRED, "reactions": None})
         return parts
 
     def attachment(self, view: AttachmentView) -> dict[str, Any]:

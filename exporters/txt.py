@@ -58,17 +58,21 @@ def render_transcript(job: RenderJob, zone: tzinfo, options: RenderOptions) -> s
 
 
 def _time(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    local = moment.astimezone(zone)  # an f-string is ~3x cheaper than strftime
+    return (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d}")
 
 
 def _body(view: MessageView, folder: str) -> list[str]:
     """The message's content in order: text parts, attachments, app and preview lines."""
     message = view.message
-    attachments = {a.attachment.guid: a for a in view.attachments}
+    attachments = {a.attachment.guid: a for a in view.attachments} if view.attachments else {}
     pieces: list[str] = []
     for part in message.parts:
-        if part.kind is PartKind.TEXT and part.text:
-            pieces.append(part.text)
+        if part.kind is PartKind.TEXT:
+            text = part.runs[0].text if len(part.runs) == 1 else part.text
+            if text:
+                pieces.append(text)
         elif part.kind is PartKind.ATTACHMENT and part.attachment_guid in attachments:
             pieces.append(words.attachment_words(attachments.pop(part.attachment_guid), folder))
         elif part.kind is PartKind.RETRACTED:

@@ -82,9 +82,15 @@ def effect_words(message: Message) -> str | None:
     return f"sent with {message.effect}" if message.effect else None
 
 
+_QUIET_SERVICES = (Service.IMESSAGE, "")
+
+
 def status_words(view: MessageView) -> list[str]:
     """Flags worth saying next to a message."""
     message = view.message
+    if not (message.failed or message.deleted_on_device or view.no_longer_on_device
+            or message.service not in _QUIET_SERVICES):
+        return []  # the common case, cheaply
     words: list[str] = []
     if message.failed:
         words.append("not delivered")
