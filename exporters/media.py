@@ -14,6 +14,7 @@ converted simply gets no derived copy: pages then link the original.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from coldtexts.fsutil import atomic_writer, make_private_dir
+from coldtexts.fsutil import atomic_write_text, atomic_writer, make_private_dir
 from coldtexts.view import AttachmentView
 
 log = logging.getLogger("coldtexts.media")
@@ -29,7 +30,7 @@ PREVIEW_EDGE = 1280
 STICKER_EDGE = 512
 JPEG_QUALITY = 82
 BROWSER_UNPLAYABLE = ("caf", "amr", "x-caf", "amr-wb", "3gpp")
-POOL_THRESHOLD = 2  # convert in-process below this many files: a pool costs more
+POOL_THRESHOLD = 6  # convert in-process below this many files: a pool costs more
 
 
 def _audio_needs_conversion(view: AttachmentView) -> bool:
@@ -115,8 +116,17 @@ def convert_one(job: tuple[str, str, str]) -> str | None:
         else:
             _make_image(Path(source), target_path, sticker=kind == "sticker")
     except Exception as exc:  # a damaged file must not stop the others
+        # Remember the failure: the same bytes would fail the same way on every run.
+        with contextlib.suppress(OSError):
+            atomic_write_text(failure_marker(target_path), f"{type(exc).__name__}\n")
         return f"{Path(source).name}: {type(exc).__name__}: {exc}"
     return None
+
+
+def failure_marker(target: Path) -> Path:
+    """Beside a derived file that could not be made: `<sha>.jpg.failed`. Delete it (or the
+    whole previews/ folder) to try again, e.g. after upgrading pillow-heif."""
+    return target.with_name(target.name + ".failed")
 
 
 def _jobs(archive_root: Path, attachments: Sequence[AttachmentView]) -> list[tuple[str, str, str]]:
@@ -126,7 +136,7 @@ def _jobs(archive_root: Path, attachments: Sequence[AttachmentView]) -> list[tup
         if kind is None or view.original is None or view.sha256 is None:
             continue
         target = archive_root / preview_path(view.sha256, kind)
-        if view.sha256 in jobs or target.is_file():
+        if view.sha256 in jobs or target.is_file() or failure_marker(target).is_file():
             continue
         jobs[view.sha256] = (str(archive_root / view.original), str(target), kind)
     return list(jobs.values())
@@ -142,7 +152,9 @@ def ensure_previews(archive_root: Path, attachments: Sequence[AttachmentView],
         results = [convert_one(job) for job in jobs]
     else:
         count = workers or os.cpu_count() or 1
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        # Not fork: a forked worker would inherit the archive lock's descriptor and keep
+        # the archive locked after its parent was killed.
+        context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=min(count, len(jobs)), mp_context=context) as pool:
             results = list(pool.map(convert_one, jobs, chunksize=4))
     failures = [r for r in results if r]
