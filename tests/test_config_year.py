@@ -119,12 +119,14 @@ def test_a_year_of_monthly_unattended_runs(tmp_path: Path) -> None:
     # A month where things go wrong, one at a time, each with its own exit code.
     password_file.write_text("not the password\n", encoding="utf-8")
     code, out, err, data = export(config, report)
-    assert (code, out) == (20, "") and "password" in err.lower()
+    # A failed unattended run still prints its one summary line, and says why on stderr.
+    assert code == 20 and out.startswith("coldtexts: failed (exit 20)") and "\n" not in out[:-1]
+    assert "password" in err.lower()
     password_file.write_text(PASSWORD + "\n", encoding="utf-8")
 
     back_up(roots, work, 12, status="uploading", date=NOW)
     code, out, err, _ = export(config, report)
-    assert (code, out) == (11, "") and "finish" in err
+    assert code == 11 and out.startswith("coldtexts: failed (exit 11)") and "finish" in err
 
     back_up(roots, work, 6)  # an older backup than the newest archived
     code, out, err, data = export(config, report)
