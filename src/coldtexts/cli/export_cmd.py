@@ -11,7 +11,7 @@ import click
 
 from coldtexts.config import load_config, merge
 from coldtexts.errors import ColdtextsError
-from coldtexts.options import ALL_FORMATS
+from coldtexts.options import ALL_FORMATS, ExportOptions
 from coldtexts.progress import Progress, wants_progress
 from coldtexts.report import RunReport, summary_line, write_json
 
@@ -80,28 +80,21 @@ def export(backup: Path | None, archive: Path | None, config_path: Path | None,
     Runs again and again into the same folder: each run adds what is new and never removes
     what an earlier run archived.
     """
-    config = load_config(config_path)
-    secret_keys = {"password_file", "password_stdin", "use_keyring", "key_file", "remember_key"}
-    overrides = {k: v for k, v in options.items() if k not in secret_keys}
-    secrets = {k: v for k, v in options.items() if k in secret_keys and v is not None}
-    if no_input:
-        secrets["interactive"] = False
-    overrides.update({"backup": backup, "archive": archive})
-    opts = merge(config, {**overrides, **secrets})
-    if not sys.stdin.isatty() and opts.secrets.interactive:
-        opts = replace(opts, secrets=replace(opts.secrets, interactive=False))
-    from coldtexts.pipeline import run_export  # imported late: keeps `--help` fast
-
     started = datetime.now(UTC)
+    opts: ExportOptions | None = None
     try:
+        opts = _options(backup, archive, config_path, no_input, options)
+        from coldtexts.pipeline import run_export  # imported late: keeps `--help` fast
+
         with Progress.open(wants_progress(quiet=quiet)) as progress:
             report, render = run_export(opts, progress=progress)
     except ColdtextsError as exc:
         # Schedulers read stdout and the report: a failed run says so in both.
         failed = RunReport(started=started, finished=datetime.now(UTC), outcome="failed",
-                           exit_code=exc.exit_code, archive=str(opts.archive),
-                           backup=str(opts.backup), error=exc.message)
-        if opts.report_path is not None:
+                           exit_code=exc.exit_code, error=exc.message,
+                           archive=str(opts.archive if opts else archive or ""),
+                           backup=str(opts.backup if opts else backup or ""))
+        if opts is not None and opts.report_path is not None:
             write_json(failed, opts.report_path)
         click.echo(summary_line(failed))
         raise
@@ -115,3 +108,19 @@ def export(backup: Path | None, archive: Path | None, config_path: Path | None,
         write_json(report, opts.report_path)
     click.echo(summary_line(report))
     sys.exit(report.exit_code)
+
+
+def _options(backup: Path | None, archive: Path | None, config_path: Path | None,
+             no_input: bool, options: dict[str, object]) -> ExportOptions:
+    """The config file's values, overridden by every option given on the command line."""
+    config = load_config(config_path)
+    secret_keys = {"password_file", "password_stdin", "use_keyring", "key_file", "remember_key"}
+    overrides = {k: v for k, v in options.items() if k not in secret_keys}
+    secrets = {k: v for k, v in options.items() if k in secret_keys and v is not None}
+    if no_input:
+        secrets["interactive"] = False
+    overrides.update({"backup": backup, "archive": archive})
+    opts = merge(config, {**overrides, **secrets})
+    if not sys.stdin.isatty() and opts.secrets.interactive:
+        opts = replace(opts, secrets=replace(opts.secrets, interactive=False))
+    return opts
