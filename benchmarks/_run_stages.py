@@ -170,19 +170,31 @@ def generate(out_dir: str, messages: int, seed: int, dpic: int, photo_megapixels
 
 
 def export_cli(backup_dir: str, password_file: str, archive: str,
-               extra_args: list[str] | None = None) -> dict[str, Any]:
-    """`coldtexts export` as a user runs it; returns its exit code and newest run report."""
+               extra_args: list[str] | None = None, timeout: float = 3600) -> dict[str, Any]:
+    """`coldtexts export` as a user runs it; returns its exit code and newest run report.
+
+    It runs in its own process group so that, past `timeout`, it is stopped together with
+    its worker processes instead of hanging the whole benchmark."""
+    import os
+    import signal
     import subprocess
     import sys
 
     command = [sys.executable, "-m", "coldtexts", "export", backup_dir, "--out", archive,
                "--password-file", password_file, "--no-input", "--quiet", *(extra_args or [])]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate()
+        raise RuntimeError(f"coldtexts export did not finish within {timeout:.0f} s") from None
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"coldtexts export exited {done.returncode}: "
-                           f"{done.stderr.strip()[-500:]}")
+    if process.returncode != 0:
+        raise RuntimeError(f"coldtexts export exited {process.returncode}: "
+                           f"{stderr.strip()[-500:]}")
     reports = sorted((Path(archive) / "reports").glob("*.json"),
                      key=lambda p: p.stat().st_mtime)
     report = json.loads(reports[-1].read_text()) if reports else {}

@@ -251,7 +251,7 @@ def stage_pipeline(ctx: Context) -> None:
     archive = Path(ctx.workload["root"]) / "archive"
     shutil.rmtree(archive, ignore_errors=True)
     common = {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
-              "archive": str(archive)}
+              "archive": str(archive), "timeout": ctx.args.export_timeout}
 
     def per_message(m: Measurement) -> tuple[float, str]:
         return ctx.messages, "messages/s"
@@ -425,6 +425,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure coldtexts only, not the alternatives")
     parser.add_argument("--stages", nargs="*", choices=sorted(STAGES),
                         help="only these stages (default: all)")
+    parser.add_argument("--export-timeout", type=float, default=3600,
+                        help="stop an export run (and its workers) after this many seconds")
     parser.add_argument("--profile", type=Path,
                         help="write a pyinstrument profile of every stage into this folder")
     parser.add_argument("--compare", nargs="*", type=Path,
