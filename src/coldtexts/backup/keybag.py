@@ -1,9 +1,10 @@
 """Unlocking an encrypted backup's keybag: password → derived key → class keys.
 
 The keybag is parsed and unlocked through iphone-backup-decrypt's BackupKeyBag (the
-library the user named); the key derivation itself runs here through hashlib, which is
-OpenSSL's PBKDF2 with SHA-NI where the CPU has it (the library's pycryptodome fallback is
-slower: see BENCHMARKS.md). Counts are checked before anything expensive runs.
+library the user named); the key derivation itself runs here through cryptography's
+PBKDF2HMAC: measured 1.5-2.7x faster than hashlib's on this machine class (cryptography
+ships its own OpenSSL build), and the library's pycryptodome fallback is slower still
+(BENCHMARKS.md). Counts are checked before anything expensive runs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from iphone_backup_decrypt.utils import BackupKeyBag
 
 from coldtexts.errors import BackupCorruptError, UnsafeBackupError, WrongPasswordError
@@ -79,14 +82,16 @@ def derivation_of(keybag: BackupKeyBag) -> KeyDerivation:
                          dpsl=dpsl if isinstance(dpsl, bytes) else None, dpic=dpic)
 
 
+def _pbkdf2(algorithm: hashes.HashAlgorithm, secret: bytes, salt: bytes, rounds: int) -> bytes:
+    return PBKDF2HMAC(algorithm, KEY_LENGTH, salt, rounds).derive(secret)
+
+
 def derive_key(password: str, derivation: KeyDerivation) -> bytes:
     """The passphrase key: PBKDF2-SHA256 (iOS >= 10.2) then PBKDF2-SHA1."""
     secret = password.encode("utf-8")
     if derivation.dpsl is not None and derivation.dpic is not None:
-        secret = hashlib.pbkdf2_hmac("sha256", secret, derivation.dpsl, derivation.dpic,
-                                     KEY_LENGTH)
-    return hashlib.pbkdf2_hmac("sha1", secret, derivation.salt, derivation.iterations,
-                               KEY_LENGTH)
+        secret = _pbkdf2(hashes.SHA256(), secret, derivation.dpsl, derivation.dpic)
+    return _pbkdf2(hashes.SHA1(), secret, derivation.salt, derivation.iterations)
 
 
 def unlock(keybag: BackupKeyBag, derived_key: bytes) -> None:
