@@ -14,7 +14,8 @@ REALDATA = REPO_ROOT.parent / "shared" / "realdata"
 
 
 @pytest.fixture(autouse=True)
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolate(monkeypatch: pytest.MonkeyPatch,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Pin the time zone and keep every test away from the user's real state."""
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
