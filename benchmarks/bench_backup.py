@@ -107,10 +107,12 @@ def _attachment_backup(root: Path, gigabytes: float, *, dpic: int) -> Path:
 
     chunk = os.urandom(FILE_MB * 1024 * 1024)
     count = max(1, int(gigabytes * 1024 / FILE_MB))
-    files = [BackupFile("MediaDomain",
-                        f"Library/SMS/Attachments/{i % 256:02x}/00/G{i}/IMG_{i}.JPG",
+    # A generator: the files never sit in this process's memory together. Linux keeps a
+    # process's peak RSS across fork and exec, so a big parent would inflate every
+    # stage's figure.
+    files = (BackupFile("MediaDomain", f"Library/SMS/Attachments/{i % 256:02x}/00/G{i}/IMG_{i}.JPG",
                         hashlib.sha256(str(i).encode()).digest() + chunk, 3)
-             for i in range(count)]
+             for i in range(count))
     return write_backup(root / "attachments", files, password=PASSWORD, dpic=dpic)
 
 
