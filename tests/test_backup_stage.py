@@ -73,6 +73,18 @@ def test_independent_readers_decrypt_the_writer_identically(tmp_path: Path, back
     assert Path(info["decryptedFilePath"]).read_bytes() == expected
 
 
+def test_staging_leaves_an_existing_parent_folders_mode_alone(tmp_path: Path) -> None:
+    parent = tmp_path / "Documents"  # e.g. the parent of --out in a dry run
+    parent.mkdir(mode=0o755)
+    os.chmod(parent, 0o755)
+    with staging(parent) as folder:
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        assert oct(parent.stat().st_mode & 0o777) == "0o755"
+    assert oct(parent.stat().st_mode & 0o777) == "0o755" and list(parent.iterdir()) == []
+    with staging(tmp_path / "new" / "dest") as folder:  # a missing parent is made private
+        assert oct(folder.parent.stat().st_mode & 0o777) == "0o700"
+
+
 def test_unencrypted_backups_read_directly(tmp_path: Path) -> None:
     backup = make_backup(tmp_path, password=None)
     assert not inspect_backup(backup).encrypted
@@ -273,8 +285,9 @@ def test_sigterm_removes_the_staging_folder(tmp_path: Path) -> None:
         time.sleep(0.02)
     assert list(dest.glob(".coldtexts-staging-*")), "the export never started decrypting"
     child.send_signal(signal.SIGTERM)
-    child.wait(timeout=60)
-    assert child.returncode != 0
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err.decode()
+    assert b"interrupted" in err and b"Traceback" not in err
     assert list(dest.glob(".coldtexts-staging-*")) == [] if dest.exists() else True
     assert leftovers(tmp_path / "a") == []
 

@@ -42,8 +42,9 @@ DEVICE_PREFIXES = ("~/", "/private/var/mobile/", "/var/mobile/")
 MEDIA_FOLDERS = ("Library/SMS/Attachments/", "Library/SMS/StickerCache/")
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C so every cleanup runs."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind exactly like Ctrl-C, so every cleanup runs and the CLI
+    reports an interruption (exit 130) rather than a traceback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,12 @@ def _sigterm_raises() -> Iterator[None]:
 
 @contextlib.contextmanager
 def staging(parent: Path) -> Iterator[Path]:
-    """A private folder for plaintext inside `parent`, removed on every way out."""
-    make_private_dir(parent)
+    """A private folder for plaintext inside `parent`, removed on every way out.
+
+    An existing `parent` keeps its mode (it may be the user's own folder, e.g. the parent
+    of --out in a dry run); the staging folder itself is 0700, which is what matters."""
+    if not parent.is_dir():
+        make_private_dir(parent)
     folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
     os.chmod(folder, PRIVATE_DIR_MODE)
     try:
