@@ -307,3 +307,44 @@ def test_sample_export_with_the_real_key_derivation(tmp_path: Path) -> None:
     code, output = export([str(sample), "--out", str(tmp_path / "b"), "--password-file",
                            str(password_file(tmp_path, "Coldtexts-sample"))])
     assert code == 20 and not (tmp_path / "b").exists()
+
+
+def _lock(monkeypatch: pytest.MonkeyPatch, locked: Path) -> None:
+    """Make `locked` unreadable the way macOS does without Full Disk Access (EPERM on
+    listing it and on anything inside it); chmod cannot, as tests may run as root."""
+    real_stat, real_scandir, real_listdir = os.stat, os.scandir, os.listdir
+
+    def guard(path: object) -> None:
+        if str(path) == str(locked) or str(path).startswith(str(locked) + os.sep):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(path))
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path) != str(locked):  # the folder itself can be stat'ed, not its contents
+            guard(path)
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def scandir(path: object = ".") -> object:
+        guard(path)
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    def listdir(path: object = ".") -> list[str]:
+        guard(path)
+        return real_listdir(path)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+
+
+def test_a_folder_without_read_access_is_explained(tmp_path: Path, backup: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from coldtexts.errors import NotABackupError
+
+    locked = backup.parent
+    _lock(monkeypatch, locked)
+    result = CliRunner().invoke(cli, ["backups", "--root", str(locked)])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert f"Cannot read {locked}" in result.output and "Full Disk Access" in result.output
+    with pytest.raises(NotABackupError, match="Full Disk Access"):
+        inspect_backup(backup)
+    _fails([str(backup), "--out", str(tmp_path / "a")], 10, "Full Disk Access", tmp_path / "a")

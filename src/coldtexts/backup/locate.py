@@ -84,7 +84,40 @@ def _folder_size(folder: Path) -> int:
 
 
 def looks_like_backup(folder: Path) -> bool:
-    return (folder / "Manifest.plist").is_file() or (folder / "Manifest.db").is_file()
+    try:
+        return (folder / "Manifest.plist").is_file() or (folder / "Manifest.db").is_file()
+    except OSError:  # unreadable (macOS without Full Disk Access): see unreadable_roots
+        return False
+
+
+def _cannot_read(folder: Path) -> str | None:
+    """Why `folder` (which exists) cannot be listed, or None when it can."""
+    try:
+        with os.scandir(folder):
+            return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # said elsewhere: missing, or not a folder
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
+def _unreadable_hint(folder: Path, why: str) -> str:
+    return (f"Cannot read {folder} ({why}); on macOS give your terminal (or coldtexts) Full "
+            "Disk Access in System Settings > Privacy & Security, elsewhere check the "
+            "folder's permissions.")
+
+
+def unreadable_roots(roots: Sequence[Path] | None = None, *,
+                     include_defaults: bool = True) -> list[str]:
+    """A sentence for each search folder that exists but cannot be listed."""
+    search = [*(default_roots() if include_defaults else []), *(roots or [])]
+    hints = []
+    for root in search:
+        root = Path(root).expanduser()
+        why = _cannot_read(root)
+        if why is not None:
+            hints.append(_unreadable_hint(root, why))
+    return hints
 
 
 def _state(folder: Path, status: dict[str, Any] | None,
@@ -104,6 +137,9 @@ def _state(folder: Path, status: dict[str, Any] | None,
 def inspect_backup(path: Path, *, with_size: bool = True) -> BackupInfo:
     """The facts of the backup in `path`; NotABackupError with a hint when it is not one."""
     folder = Path(path).expanduser().absolute()
+    why = _cannot_read(folder)
+    if why is not None:
+        raise NotABackupError(_unreadable_hint(folder, why))
     if not folder.is_dir():
         raise NotABackupError(f"{folder} does not exist or is not a folder; pass the backup's "
                               "folder (the one named after the device's UDID).")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from coldtexts.backup.locate import BackupInfo, default_roots, find_backups
+from coldtexts.backup.locate import BackupInfo, default_roots, find_backups, unreadable_roots
 
 
 def _size(size: int) -> str:
@@ -41,6 +41,8 @@ def backups(roots: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([b.to_json() for b in found], indent=2, ensure_ascii=False))
         return
+    for hint in unreadable_roots(list(roots)):
+        click.echo(f"coldtexts: {hint}", err=True)
     if not found:
         searched = [*default_roots(), *roots]
         where = ", ".join(str(p) for p in searched) or "nowhere"
