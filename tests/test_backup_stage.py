@@ -348,3 +348,32 @@ def test_a_folder_without_read_access_is_explained(tmp_path: Path, backup: Path,
     with pytest.raises(NotABackupError, match="Full Disk Access"):
         inspect_backup(backup)
     _fails([str(backup), "--out", str(tmp_path / "a")], 10, "Full Disk Access", tmp_path / "a")
+
+
+def _rewrite_first_class_record(bag: bytes, tag: bytes, value: bytes | None) -> bytes:
+    """The keybag with `tag` of its first class record replaced by `value` (None: dropped)."""
+    records, at = [], 0
+    while at + 8 <= len(bag):
+        length = int.from_bytes(bag[at + 4:at + 8], "big")
+        records.append((bag[at:at + 4], bag[at + 8:at + 8 + length]))
+        at += 8 + length
+    first_class = [i for i, (t, _v) in enumerate(records) if t == b"UUID"][1]
+    index = next(i for i in range(first_class, len(records)) if records[i][0] == tag)
+    if value is None:
+        del records[index]
+    else:
+        records[index] = (tag, value)
+    return b"".join(t + len(v).to_bytes(4, "big") + v for t, v in records)
+
+
+@pytest.mark.parametrize("tag, value", [(b"WRAP", None), (b"WRAP", b"\x00\x02"),
+                                        (b"WPKY", b"\x00\x00\x00\x01"), (b"WPKY", bytes(39))],
+                         ids=["no-wrap", "short-wrap", "int-wpky", "wpky-39-bytes"])
+def test_malformed_class_keys_are_reported_as_damage(tmp_path: Path, backup: Path, tag: bytes,
+                                                     value: bytes | None) -> None:
+    manifest = backup / "Manifest.plist"
+    plist = plistlib.loads(manifest.read_bytes())
+    plist["BackupKeyBag"] = _rewrite_first_class_record(plist["BackupKeyBag"], tag, value)
+    manifest.write_bytes(plistlib.dumps(plist, fmt=plistlib.FMT_BINARY))
+    _fails([str(backup), "--out", str(tmp_path / "a")], 12, "keybag", tmp_path / "a",
+           {"COLDTEXTS_PASSWORD": PASSWORD})

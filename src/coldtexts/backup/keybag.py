@@ -51,7 +51,23 @@ def parse_keybag(blob: bytes) -> BackupKeyBag:
         raise BackupCorruptError(
             "The backup's keybag holds no class keys; the backup is damaged: make a new backup."
         )
+    if not all(_well_formed(record) for record in keybag.classes_data.values()):
+        raise BackupCorruptError(
+            "A class key in the backup's keybag (in Manifest.plist) is malformed; the backup is "
+            "damaged: make a new backup with Finder, iTunes or Apple Devices."
+        )
     return keybag
+
+
+def _well_formed(record: dict[bytes, object]) -> bool:
+    """A wrapped class key has an integer WRAP and an RFC 3394-shaped WPKY; checked here
+    so a damaged bag is said to be damaged (not a wrong password, not a crash) before
+    the expensive derivation runs."""
+    wrapped = record.get(b"WPKY")
+    if wrapped is None:
+        return True
+    return (isinstance(record.get(b"WRAP"), int) and isinstance(wrapped, bytes)
+            and len(wrapped) >= 24 and len(wrapped) % 8 == 0)
 
 
 def _count(keybag: BackupKeyBag, tag: bytes, maximum: int) -> int | None:
