@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlparse
 
 from coldtexts.view import ConversationView, VolumeView
 
+from . import glyphs
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
 from .html import render_volume, template_files, templates_folder
@@ -87,7 +88,13 @@ def _source_date(moment: datetime) -> Iterator[None]:
 
 
 def render_pdf(volume: VolumeView, ctx: RenderContext) -> bytes:
-    """One volume as PDF/A bytes (runs in workers: module-level and picklable)."""
+    """One volume as PDF/A bytes."""
+    return render_pdf_checked(volume, ctx)[0]
+
+
+def render_pdf_checked(volume: VolumeView, ctx: RenderContext) -> tuple[bytes, tuple[str, ...]]:
+    """One volume as PDF/A bytes, with a warning when some characters have no font
+    (runs in workers: module-level and picklable)."""
     from weasyprint import HTML
 
     html = render_volume(volume, ctx, pdf=True)
@@ -99,14 +106,17 @@ def render_pdf(volume: VolumeView, ctx: RenderContext) -> bytes:
     with _source_date(volume.volume.last):
         pdf: bytes = document.write_pdf(stylesheets=[stylesheet], pdf_variant=PDF_VARIANT,
                                         pdf_identifier=identifier)
-    return pdf
+    missing = glyphs.uncovered((html,))
+    where = f"{volume.conversation.folder}/{volume.volume.key}.pdf"
+    return pdf, (glyphs.warning(missing, where),) if missing else ()
 
 
 def _render_job(job: RenderJob, ctx: RenderContext) -> RenderResult:
     try:
-        return RenderResult(job, render_pdf(job.volumes[0], ctx))
+        data, warnings = render_pdf_checked(job.volumes[0], ctx)
     except Exception as exc:  # one bad volume must not stop the others
         return RenderResult(job, None, f"PDF rendering failed: {type(exc).__name__}: {exc}")
+    return RenderResult(job, data, warnings=warnings)
 
 
 class PdfExporter:
@@ -116,23 +126,23 @@ class PdfExporter:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._workers = 0
+        self._submitted = 0  # volumes sent to the current pool
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/{volume_key}.pdf"
 
     def fingerprint(self, options: RenderOptions) -> str:
         return fingerprint(self.name, options,
-                           [*module_files("pdf", "html", "html_rows", "words", "media"),
+                           [*module_files("pdf", "glyphs", "html", "html_rows", "words", "media"),
                             *template_files(options)])
 
     def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
         if self._pool is None:
             self._workers = options.pdf_workers or os.cpu_count() or 1
-            # Not fork: recycling workers needs spawn/forkserver, and a forked worker would
-            # inherit the archive lock's descriptor.
+            # Not fork: a forked worker would inherit the archive lock's descriptor.
             context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
-                                             max_tasks_per_child=TASKS_PER_WORKER)
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._submitted = 0
         return self._pool
 
     def close(self) -> None:
@@ -149,8 +159,18 @@ class PdfExporter:
             for job in jobs:
                 yield _render_job(job, ctx)
             return
-        pool = self._executor(ctx.options)
-        futures: list[Future[RenderResult]] = [pool.submit(_render_job, job, ctx)
-                                               for job in jobs]
-        for future in futures:
-            yield future.result()
+        # Workers are replaced by replacing the pool every few volumes per worker: WeasyPrint
+        # returns memory to the system only when its process ends. (Not max_tasks_per_child:
+        # with Python 3.11 a pool using it was seen to hang once its workers retired.)
+        pending = list(jobs)
+        while pending:
+            pool = self._executor(ctx.options)
+            room = max(1, self._workers * TASKS_PER_WORKER - self._submitted)
+            batch, pending = pending[:room], pending[room:]
+            self._submitted += len(batch)
+            futures: list[Future[RenderResult]] = [pool.submit(_render_job, job, ctx)
+                                                   for job in batch]
+            for future in futures:
+                yield future.result()
+            if self._submitted >= self._workers * TASKS_PER_WORKER:
+                self.close()
