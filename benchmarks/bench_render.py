@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,61 @@ def _context(root: str, workers: int = 0) -> Any:
                                                    pdf_workers=workers))
 
 
+class Descendants:
+    """Samples every descendant process (PDF workers are grandchildren, under the
+    forkserver, so RUSAGE_CHILDREN misses them): largest RSS and CPU seconds (Linux)."""
+
+    def __init__(self) -> None:
+        self.peak_rss_mb = 0.0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Descendants:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.2):
+            for pid in _descendants(me):
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                self.cpu[pid] = (int(stat[11]) + int(stat[12])) / tick
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_rss_mb = max(self.peak_rss_mb, int(line.split()[1]) / 1024)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        for child in parents.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
 def render_stage(name: str, messages: int, root: str, workers: int = 0) -> dict[str, Any]:
     """Build the views, then time one exporter's render_many over every volume."""
     from coldtexts.exporters import get_exporters
@@ -85,14 +142,17 @@ def render_stage(name: str, messages: int, root: str, workers: int = 0) -> dict[
         jobs = [RenderJob(exporter.output_path(conversation, v.volume.key), conversation, (v,))
                 for v in views]
     ctx = _context(root, workers)
-    start = time.perf_counter()
-    sizes = [len(r.data or b"") for r in exporter.render_many(jobs, ctx)]
-    seconds = time.perf_counter() - start
-    close = getattr(exporter, "close", None)
-    if close is not None:
-        close()
+    with Descendants() as workers_seen:
+        start, cpu = time.perf_counter(), time.process_time()
+        sizes = [len(r.data or b"") for r in exporter.render_many(jobs, ctx)]
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        close = getattr(exporter, "close", None)
+        if close is not None:
+            close()
     return {"seconds": seconds, "messages": messages, "outputs": len(sizes),
-            "bytes": sum(sizes), "volumes": len(views)}
+            "bytes": sum(sizes), "volumes": len(views),
+            "cpu_seconds": cpu + workers_seen.cpu_seconds,
+            "worker_peak_rss_mb": workers_seen.peak_rss_mb}
 
 
 def plain_html(views: tuple[Any, ...]) -> str:
@@ -114,9 +174,10 @@ def plain_pdf_stage(messages: int) -> dict[str, Any]:
     from weasyprint import CSS, HTML
 
     source = plain_html(volumes(messages))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     data = HTML(string=source).write_pdf(stylesheets=[CSS(string=PLAIN_CSS)])
-    return {"seconds": time.perf_counter() - start, "messages": messages, "bytes": len(data)}
+    return {"seconds": time.perf_counter() - start, "messages": messages, "bytes": len(data),
+            "cpu_seconds": time.process_time() - cpu, "worker_peak_rss_mb": 0.0}
 
 
 def _rate(m: Measurement) -> float:
@@ -152,13 +213,15 @@ def _label(env: dict[str, str] | None, label: str) -> dict[str, str] | None:
 
 def _row(m: Measurement) -> dict[str, Any]:
     return {"seconds": m.seconds, "msg_per_s": _rate(m), "peak_rss_mb": m.peak_rss_mb,
-            "workers_peak_rss_mb": m.children_peak_rss_mb, **m.result}
+            "msg_per_cpu_s": m.result["messages"] / max(m.result["cpu_seconds"], 1e-9),
+            **m.result}
 
 
 def _line(name: str, m: Measurement) -> str:
     return (f"{name:10} {m.result['messages']:>8,} messages  {m.seconds:8.2f} s  "
-            f"{_rate(m):>10,.0f} msg/s  peak {m.peak_rss_mb:,.0f} MB "
-            f"(largest worker {m.children_peak_rss_mb:,.0f} MB)")
+            f"{_rate(m):>10,.0f} msg/s  {m.result['cpu_seconds']:8.2f} CPU s  "
+            f"peak {m.peak_rss_mb:,.0f} MB (largest worker "
+            f"{m.result['worker_peak_rss_mb']:,.0f} MB)")
 
 
 def main() -> None:
@@ -172,10 +235,11 @@ def main() -> None:
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args()
     report = run(args)
-    rows = [(name, s["messages"], s["seconds"], s["msg_per_s"], s["peak_rss_mb"],
-             s["workers_peak_rss_mb"]) for name, s in report["stages"].items()]
-    print(markdown_table(["stage", "messages", "seconds", "msg/s", "peak MB",
-                          "largest worker MB"], rows))
+    rows = [(name, s["messages"], s["seconds"], s["msg_per_s"], s["cpu_seconds"],
+             s["msg_per_cpu_s"], s["peak_rss_mb"], s["worker_peak_rss_mb"])
+            for name, s in report["stages"].items()]
+    print(markdown_table(["stage", "messages", "wall s", "msg/s", "CPU s", "msg/CPU s",
+                          "peak MB", "largest worker MB"], rows))
     if "pdf_speedup" in report:
         print(f"PDF: {report['pdf_speedup']:.2f}x the plain single-process WeasyPrint render")
     if args.out:

@@ -42,6 +42,7 @@ class RenderResult:
     job: RenderJob
     data: bytes | None
     error: str | None = None  # one sentence when this output failed (the run goes on)
+    warnings: tuple[str, ...] = ()  # sentences worth telling (e.g. characters no font draws)
 
 
 class Exporter(Protocol):

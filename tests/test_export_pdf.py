@@ -22,7 +22,7 @@ from PIL import Image
 
 from coldtexts.view import VolumeView
 from export_support import exporter, jobs_for, render, showcase_archive
-from view_factory import guid, sha, with_volumes
+from view_factory import at, guid, message, sha, view, with_volumes
 from view_factory_showcase import showcase_messages_2024
 
 HERE = Path(__file__).resolve().parent
@@ -278,3 +278,18 @@ def test_rendering_fetches_nothing_from_the_network_or_outside_the_archive(
                  if x.get("/Subtype") == "/Image"}
     assert (77, 33) not in sizes and (8, 8) not in sizes
     assert (600, 315) in sizes  # the link preview's cached image, from inside the archive
+
+
+def test_characters_no_font_draws_are_warned_about(showcase: Showcase) -> None:
+    ctx = showcase[1]
+    apple = view(message("apple-logo", at(2024, 5, 1, 12), None, "Sent from my \uf8ff iPhone"))
+    hello = next(m for m in showcase_messages_2024() if m.message.guid == guid("hello"))
+    volume = with_volumes(showcase[0][0].conversation, [("2024", "2024", (hello, apple))])[0]
+    result = next(PdfExporter().render_many(
+        [RenderJob("x.pdf", volume.conversation, (volume,))], ctx))
+    assert result.data is not None
+    assert len(result.warnings) == 1 and "U+F8FF" in result.warnings[0]
+    assert "conversations/family/2024.pdf" in result.warnings[0]
+    everything = next(PdfExporter().render_many(
+        [RenderJob("y.pdf", showcase[0][0].conversation, (showcase[0][0],))], ctx))
+    assert everything.warnings == ()  # emoji, CJK and Arabic all have fonts
