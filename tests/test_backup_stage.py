@@ -377,3 +377,25 @@ def test_malformed_class_keys_are_reported_as_damage(tmp_path: Path, backup: Pat
     manifest.write_bytes(plistlib.dumps(plist, fmt=plistlib.FMT_BINARY))
     _fails([str(backup), "--out", str(tmp_path / "a")], 12, "keybag", tmp_path / "a",
            {"COLDTEXTS_PASSWORD": PASSWORD})
+
+
+def test_damaged_plists_are_reported_not_crashed_on(tmp_path: Path, backup: Path) -> None:
+    info_plist = backup / "Info.plist"
+    info_plist.write_bytes(info_plist.read_bytes().replace(b"<dict>", b"<dict", 1))  # bad XML
+    status = backup / "Status.plist"
+    status.write_bytes(status.read_bytes()[:12] + b"\xff" * 40)  # a damaged binary plist
+    result = CliRunner().invoke(cli, ["backups", "--root", str(backup), "--json"])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    [entry] = json.loads(result.output)
+    assert entry["device_name"] == "Test iPhone"  # from Manifest.plist's Lockdown
+    assert entry["state"] == "in progress" and "unreadable" in entry["problem"]
+    _fails([str(backup), "--out", str(tmp_path / "a")], 11, "not finished", tmp_path / "a")
+
+
+def test_manifest_db_schema_damage_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    backup = make_backup(tmp_path, password=None)
+    manifest = backup / "Manifest.db"
+    data = bytearray(manifest.read_bytes())
+    data[data.index(b"ON Files(domain)")] = 0x8A  # SQLite's error quotes this byte back
+    manifest.write_bytes(bytes(data))
+    _fails([str(backup), "--out", str(tmp_path / "a")], 12, "Manifest.db", tmp_path / "a")

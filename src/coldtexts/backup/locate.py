@@ -61,8 +61,8 @@ def _load_plist(path: Path) -> dict[str, Any] | None:
     try:
         with path.open("rb") as handle:
             data = plistlib.load(handle)
-    except (OSError, plistlib.InvalidFileException, ValueError, TypeError):
-        return None
+    except Exception:  # damaged plists raise ExpatError, LookupError, MemoryError...:
+        return None  # all mean "unreadable", which _state reports
     return data if isinstance(data, dict) else None
 
 
@@ -127,7 +127,7 @@ def _state(folder: Path, status: dict[str, Any] | None,
     if not (folder / "Manifest.db").is_file():
         return DAMAGED, "Manifest.db is missing"
     if status is None:
-        return IN_PROGRESS, "Status.plist is missing: the backup never finished"
+        return IN_PROGRESS, "Status.plist is missing or unreadable: the backup never finished"
     snapshot = status.get("SnapshotState")
     if snapshot is not None and snapshot != "finished":
         return IN_PROGRESS, f"Status.plist says the snapshot is {snapshot!r}, not finished"

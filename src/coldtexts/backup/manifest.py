@@ -85,7 +85,7 @@ class Manifest:
             self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             self._conn.execute("SELECT fileID, domain, relativePath, flags, file FROM Files "
                                "LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damaged text is not UTF-8
             raise BackupCorruptError(
                 f"The backup's Manifest.db cannot be read ({exc}); the backup is damaged or "
                 "truncated: make a new backup."
@@ -121,7 +121,7 @@ class Manifest:
     def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise BackupCorruptError(
                 f"The backup's Manifest.db is damaged ({exc}); make a new backup."
             ) from exc
