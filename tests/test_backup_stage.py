@@ -399,3 +399,29 @@ def test_manifest_db_schema_damage_that_is_not_utf8_is_reported(tmp_path: Path) 
     data[data.index(b"ON Files(domain)")] = 0x8A  # SQLite's error quotes this byte back
     manifest.write_bytes(bytes(data))
     _fails([str(backup), "--out", str(tmp_path / "a")], 12, "Manifest.db", tmp_path / "a")
+
+
+def test_manifest_row_without_a_kind_is_damage(tmp_path: Path) -> None:
+    import sqlite3
+
+    backup = make_backup(tmp_path, password=None)
+    with sqlite3.connect(backup / "Manifest.db") as db:
+        db.execute("UPDATE Files SET flags = NULL WHERE relativePath = 'Library/SMS/sms.db'")
+    db.close()
+    _fails([str(backup), "--out", str(tmp_path / "a")], 12, "no valid kind", tmp_path / "a")
+
+
+def test_encrypted_file_without_a_key_is_never_copied_as_plaintext(
+        tmp_path: Path, backup: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from coldtexts.errors import BackupCorruptError
+
+    monkeypatch.setenv("COLDTEXTS_PASSWORD", PASSWORD)
+    with staging(tmp_path / "d") as folder, open_backup(inspect_backup(backup), FAST,
+                                                        folder) as opened:
+        record = opened.manifest.lookup("HomeDomain", "Library/SMS/sms.db")
+        assert record is not None and record.wrapped_key is not None
+        with pytest.raises(BackupCorruptError, match="no file key"):
+            opened.extract_record(replace(record, wrapped_key=None), folder, "sms.db")
+        assert not list(folder.rglob("sms.db*"))  # neither the file nor its .part

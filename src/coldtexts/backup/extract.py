@@ -180,8 +180,17 @@ class Backup:
         return ExtractedFile(label, target, result.size, result.sha256)
 
     def _decrypt_into(self, record: FileRecord, source: Path, out: BinaryIO) -> Decrypted:
-        if self.keybag is None or record.wrapped_key is None:
+        if self.keybag is None:
             return copy_plain(source, out)
+        if record.wrapped_key is None:
+            # An encrypted backup's file without a key cannot be read; copying its bytes
+            # would archive ciphertext as if it were the photo. Empty is empty either way.
+            if source.stat().st_size == 0:
+                return copy_plain(source, out)
+            raise BackupCorruptError(
+                f"The manifest entry for {record.domain}/{record.relative_path} has no file "
+                "key in this encrypted backup; the backup is damaged: make a new backup."
+            )
         key = kb.unwrap_file_key(self.keybag, record.protection_class, record.wrapped_key)
         return decrypt_file(source, out, key)
 

@@ -102,6 +102,11 @@ class Manifest:
                 "backup that looks tampered with."
             )
         safe_relative_path(relative_path)
+        if not isinstance(flags, int):
+            raise BackupCorruptError(
+                f"The manifest entry for {domain}/{relative_path} has no valid kind ({flags!r}); "
+                "the backup is damaged: make a new backup."
+            )
         try:
             info = parse_mbfile(blob)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError,
@@ -112,7 +117,7 @@ class Manifest:
             ) from exc
         key = info["key"]
         return FileRecord(
-            file_id=file_id, domain=domain, relative_path=relative_path, flags=int(flags),
+            file_id=file_id, domain=domain, relative_path=relative_path, flags=flags,
             size=info["size"], protection_class=info["protection_class"],
             wrapped_key=key[4:] if key else None,
             mtime=int(info["mtime"]) if isinstance(info["mtime"], int | float) else None,
