@@ -8,6 +8,7 @@ import json
 import os
 import plistlib
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from click.testing import CliRunner
@@ -21,7 +22,14 @@ from backup_support import (
     showcase_files,
     tree_hashes,
 )
-from coldtexts.backup.extract import ExtractedFile, MissingFile, open_backup, staging
+from coldtexts.backup.extract import (
+    ExtractedFile,
+    MissingFile,
+    Unlocked,
+    open_backup,
+    staging,
+    unlock,
+)
 from coldtexts.backup.locate import inspect_backup
 from coldtexts.cli import cli
 from coldtexts.fixtures.backup_writer import BackupFile, file_id
@@ -425,3 +433,118 @@ def test_encrypted_file_without_a_key_is_never_copied_as_plaintext(
         with pytest.raises(BackupCorruptError, match="no file key"):
             opened.extract_record(replace(record, wrapped_key=None), folder, "sms.db")
         assert not list(folder.rglob("sms.db*"))  # neither the file nor its .part
+
+
+# -- secrets: order, no hang, the derived key saved and reused ------------------------------
+def _unlock_with(backup: Path, opts: SecretOptions, stdin: TextIO | None = None) -> Unlocked:
+    return unlock(inspect_backup(backup, with_size=False), opts, stdin=stdin)
+
+
+def test_password_sources_in_order(tmp_path: Path, backup: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from coldtexts.errors import WrongPasswordError
+
+    monkeypatch.setenv("COLDTEXTS_PASSWORD", "wrong one")
+    good_file = SecretOptions(password_file=password_file(tmp_path), interactive=False)
+    assert _unlock_with(backup, good_file).keybag is not None
+    with pytest.raises(WrongPasswordError):  # the environment beats --password-stdin
+        _unlock_with(backup, SecretOptions(password_stdin=True, interactive=False),
+                     io.StringIO(PASSWORD + "\n"))
+    monkeypatch.delenv("COLDTEXTS_PASSWORD")
+    assert _unlock_with(backup, SecretOptions(password_stdin=True, interactive=False),
+                        io.StringIO(PASSWORD + "\n")).keybag is not None
+
+
+def test_no_terminal_and_no_stdin_never_prompt(backup: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from coldtexts.errors import NoPasswordError
+
+    monkeypatch.delenv("COLDTEXTS_PASSWORD", raising=False)
+    monkeypatch.setattr("getpass.getpass", lambda *_a: pytest.fail("prompted"))
+    with pytest.raises(NoPasswordError, match="--password-file"):
+        _unlock_with(backup, SecretOptions(interactive=True), io.StringIO(PASSWORD))
+    monkeypatch.setattr(sys, "stdin", None)  # pythonw and some services have no stdin
+    with pytest.raises(NoPasswordError, match="--password-file"):
+        _unlock_with(backup, SecretOptions(interactive=True))
+    with pytest.raises(NoPasswordError, match="standard input was empty"):
+        _unlock_with(backup, SecretOptions(password_stdin=True))
+
+
+def test_derived_key_file_is_saved_private_and_reused(tmp_path: Path, backup: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import coldtexts.backup.keybag as keybag_module
+    from coldtexts.errors import InsecurePasswordFileError, NoPasswordError
+
+    key_file = tmp_path / "backup.key"
+    with_password = SecretOptions(password_file=password_file(tmp_path), key_file=key_file,
+                                  remember_key="file", interactive=False)
+    assert "key file" in str(_unlock_with(backup, with_password).remembered)
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert len(bytes.fromhex(key_file.read_text())) == 32
+
+    def no_derivation(*_args: object) -> bytes:
+        raise AssertionError("the saved key should have spared the derivation")
+
+    real_derive = keybag_module.derive_key
+    monkeypatch.setattr(keybag_module, "derive_key", no_derivation)
+    monkeypatch.delenv("COLDTEXTS_PASSWORD", raising=False)
+    key_only = SecretOptions(key_file=key_file, interactive=False)
+    assert _unlock_with(backup, key_only).keybag is not None
+    os.chmod(key_file, 0o644)
+    with pytest.raises(InsecurePasswordFileError, match=f"chmod 600 {key_file}"):
+        _unlock_with(backup, key_only)
+    os.chmod(key_file, 0o600)
+    monkeypatch.setattr(keybag_module, "derive_key", real_derive)
+    key_file.write_text("00" * 32 + "\n")  # stale (a changed password): falls back
+    with pytest.raises(NoPasswordError):
+        _unlock_with(backup, SecretOptions(key_file=key_file, interactive=False))
+    _unlock_with(backup, with_password)
+    assert key_file.read_text() != "00" * 32 + "\n"  # rewritten with the good key
+
+
+def test_keyring_saved_key_is_tied_to_the_keybag(tmp_path: Path, backup: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.items: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.items.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.items[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.items.pop((service, username), None)
+
+    memory = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(memory)
+    try:
+        opts = SecretOptions(password_file=password_file(tmp_path), use_keyring=True,
+                             remember_key="keyring", interactive=False)
+        assert _unlock_with(backup, opts).remembered == "the OS keyring"
+        [(service, username)] = memory.items
+        assert service == "coldtexts" and UDID in username
+        assert PASSWORD not in repr(memory.items)
+        # Same device, new backup password (new salts): the old key is not even looked up.
+        renewed = make_backup(tmp_path / "renewed", password="a new password", seed=7)
+        key_only = SecretOptions(use_keyring=True, interactive=False)
+        from coldtexts.errors import NoPasswordError
+
+        with pytest.raises(NoPasswordError):
+            _unlock_with(renewed, key_only)
+        assert _unlock_with(backup, key_only).keybag is not None
+    finally:
+        keyring.set_keyring(previous)

@@ -118,14 +118,14 @@ def read_password(opts: SecretOptions, info: BackupInfo, *, stdin: TextIO | None
 
 
 def _read_password(opts: SecretOptions, info: BackupInfo, *, stdin: TextIO | None) -> str:
-    stdin = stdin if stdin is not None else sys.stdin
+    stdin = stdin if stdin is not None else sys.stdin  # None under pythonw, some services
     if opts.password_file is not None:
         return _read_secret_file(opts.password_file, "password file")
     env = os.environ.get(ENV_PASSWORD)
     if env:
         return env
     if opts.password_stdin:
-        line = stdin.readline().rstrip("\r\n")
+        line = stdin.readline().rstrip("\r\n") if stdin is not None else ""
         if not line:
             raise NoPasswordError("--password-stdin was given but standard input was empty.")
         return line
@@ -133,7 +133,7 @@ def _read_password(opts: SecretOptions, info: BackupInfo, *, stdin: TextIO | Non
         stored = _keyring_get(f"password:{info.udid}")
         if stored:
             return stored
-    if opts.interactive and stdin.isatty():
+    if opts.interactive and stdin is not None and stdin.isatty():
         name = info.device_name or info.udid
         return getpass.getpass(f"Password of the encrypted backup of {name}: ")
     raise NoPasswordError(
