@@ -548,3 +548,16 @@ def test_keyring_saved_key_is_tied_to_the_keybag(tmp_path: Path, backup: Path,
         assert _unlock_with(backup, key_only).keybag is not None
     finally:
         keyring.set_keyring(previous)
+
+
+def test_writer_stores_every_plist_date_in_utc(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    when = datetime(2026, 7, 4, 21, 15, tzinfo=ZoneInfo("America/New_York"))
+    backup = make_backup(tmp_path, files=[], backup_date=when)
+    for name in ("Manifest.plist", "Info.plist", "Status.plist"):
+        data = plistlib.loads((backup / name).read_bytes())
+        stored = data.get("Date") or data["Last Backup Date"]
+        assert stored.replace(tzinfo=UTC) == when, name
+    assert inspect_backup(backup).last_backup == when
