@@ -561,3 +561,24 @@ def test_writer_stores_every_plist_date_in_utc(tmp_path: Path) -> None:
         stored = data.get("Date") or data["Last Backup Date"]
         assert stored.replace(tzinfo=UTC) == when, name
     assert inspect_backup(backup).last_backup == when
+
+
+def test_odd_values_in_the_plists_still_list_the_backup(tmp_path: Path, backup: Path) -> None:
+    manifest = backup / "Manifest.plist"
+    plist = plistlib.loads(manifest.read_bytes())
+    plist["Lockdown"] = "not a dictionary"
+    manifest.write_bytes(plistlib.dumps(plist, fmt=plistlib.FMT_BINARY))
+    info_plist = backup / "Info.plist"
+    info = plistlib.loads(info_plist.read_bytes())
+    info["Device Name"] = b"\x00bytes"
+    info_plist.write_bytes(plistlib.dumps(info))
+    result = CliRunner().invoke(cli, ["backups", "--root", str(backup), "--json"])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    [entry] = json.loads(result.output)
+    assert entry["device_name"] is None and entry["udid"] == UDID  # from Info.plist
+    assert entry["model"] == "iPhone15,2" and entry["state"] == "complete"
+
+
+def test_a_backup_from_ios_9_or_earlier_is_named_as_such(tmp_path: Path, backup: Path) -> None:
+    (backup / "Manifest.db").rename(backup / "Manifest.mbdb")
+    _fails([str(backup), "--out", str(tmp_path / "a")], 11, "iOS 9 or earlier", tmp_path / "a")

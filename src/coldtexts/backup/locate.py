@@ -66,6 +66,14 @@ def _load_plist(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _text(*values: object) -> str | None:
+    """The first non-empty string among `values` (a damaged plist can hold anything)."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
 def _as_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -125,6 +133,9 @@ def _state(folder: Path, status: dict[str, Any] | None,
     if manifest is None:
         return DAMAGED, "Manifest.plist is missing or unreadable"
     if not (folder / "Manifest.db").is_file():
+        if (folder / "Manifest.mbdb").is_file():
+            return DAMAGED, ("it was made by iOS 9 or earlier (Manifest.mbdb), a format "
+                             "coldtexts cannot read; update the phone")
         return DAMAGED, "Manifest.db is missing"
     if status is None:
         return IN_PROGRESS, "Status.plist is missing or unreadable: the backup never finished"
@@ -149,13 +160,14 @@ def inspect_backup(path: Path, *, with_size: bool = True) -> BackupInfo:
     manifest = _load_plist(folder / "Manifest.plist")
     status = _load_plist(folder / "Status.plist")
     state, problem = _state(folder, status, manifest)
-    lockdown = (manifest or {}).get("Lockdown") or {}
+    lockdown = (manifest or {}).get("Lockdown")
+    lockdown = lockdown if isinstance(lockdown, dict) else {}
     return BackupInfo(
         path=folder,
-        udid=str(lockdown.get("UniqueDeviceID") or info.get("Target Identifier") or folder.name),
-        device_name=lockdown.get("DeviceName") or info.get("Device Name"),
-        product_type=lockdown.get("ProductType") or info.get("Product Type"),
-        ios_version=lockdown.get("ProductVersion") or info.get("Product Version"),
+        udid=_text(lockdown.get("UniqueDeviceID"), info.get("Target Identifier")) or folder.name,
+        device_name=_text(lockdown.get("DeviceName"), info.get("Device Name")),
+        product_type=_text(lockdown.get("ProductType"), info.get("Product Type")),
+        ios_version=_text(lockdown.get("ProductVersion"), info.get("Product Version")),
         last_backup=_as_datetime((status or {}).get("Date"))
         or _as_datetime(info.get("Last Backup Date"))
         or _as_datetime((manifest or {}).get("Date")),
