@@ -643,3 +643,30 @@ def test_device_style_zero_byte_ciphertext_is_an_empty_file(
         [got] = opened.extract_attachments(["~/" + relative])
         assert isinstance(got, ExtractedFile) and got.size == 0
         assert got.path.read_bytes() == b"" and got.sha256 == hashlib.sha256(b"").hexdigest()
+
+
+def test_key_derivation_matches_hashcats_itunes_backup_vector() -> None:
+    """hashcat's self-test hash for mode 14800 (iTunes backup >= 10.0), an independent
+    known answer for PBKDF2-SHA256 then PBKDF2-SHA1 and the RFC 3394 unwrap."""
+    from coldtexts.backup import keybag as kb
+    from coldtexts.errors import WrongPasswordError
+
+    def tlv(tag: bytes, value: bytes) -> bytes:
+        return tag + len(value).to_bytes(4, "big") + value
+
+    def u32(tag: bytes, value: int) -> bytes:
+        return tlv(tag, value.to_bytes(4, "big"))
+
+    wpky = bytes.fromhex("17a3b858e79bc273be43a9f113b71efe7ec8e7e401396b350180b4592ef45db6"
+                         "7ffef7b2d64329a5")
+    bag = (u32(b"VERS", 5) + u32(b"TYPE", 1) + tlv(b"UUID", bytes(16)) + u32(b"WRAP", 0)
+           + tlv(b"SALT", bytes.fromhex("2721336781705041205314422175267631184867"))
+           + u32(b"ITER", 10000) + u32(b"DPWT", 1) + u32(b"DPIC", 1000)
+           + tlv(b"DPSL", bytes.fromhex("99fafc983e732998adb9fadc162a2e382143f115"))
+           + tlv(b"UUID", bytes(range(16))) + u32(b"CLAS", 1) + u32(b"WRAP", 2)
+           + u32(b"KTYP", 0) + tlv(b"WPKY", wpky))
+    derivation = kb.derivation_of(kb.parse_keybag(bag))
+    assert (derivation.dpic, derivation.iterations) == (1000, 10000)
+    kb.unlock(kb.parse_keybag(bag), kb.derive_key("hashcat", derivation))
+    with pytest.raises(WrongPasswordError):
+        kb.unlock(kb.parse_keybag(bag), kb.derive_key("wrong", derivation))
