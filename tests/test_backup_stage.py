@@ -670,3 +670,30 @@ def test_key_derivation_matches_hashcats_itunes_backup_vector() -> None:
     kb.unlock(kb.parse_keybag(bag), kb.derive_key("hashcat", derivation))
     with pytest.raises(WrongPasswordError):
         kb.unlock(kb.parse_keybag(bag), kb.derive_key("wrong", derivation))
+
+
+@pytest.mark.parametrize("where", ["staging folder", "file's folder"])
+def test_disk_full_while_making_folders_fails_cleanly(tmp_path: Path, backup: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      where: str) -> None:
+    import tempfile
+
+    import coldtexts.backup.extract as extract
+
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(*args: object, **kwargs: object) -> str:
+        if kwargs.get("prefix") == extract.STAGING_PREFIX:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkdtemp(*args, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    def make_private_dir(path: Path) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if where == "staging folder":
+        monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    else:
+        monkeypatch.setattr(extract, "make_private_dir", make_private_dir)
+    _fails([str(backup), "--out", str(tmp_path / "a")], 40, "is full", tmp_path / "a",
+           {"COLDTEXTS_PASSWORD": PASSWORD})
+    assert not (tmp_path / "a").exists()

@@ -90,9 +90,13 @@ def staging(parent: Path) -> Iterator[Path]:
 
     An existing `parent` keeps its mode (it may be the user's own folder, e.g. the parent
     of --out in a dry run); the staging folder itself is 0700, which is what matters."""
-    if not parent.is_dir():
-        make_private_dir(parent)
-    folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    try:
+        if not parent.is_dir():
+            make_private_dir(parent)
+        folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    except OSError as exc:  # a full disk can refuse even a folder
+        raise_for_os_error(exc, parent / STAGING_PREFIX)
+        raise
     os.chmod(folder, PRIVATE_DIR_MODE)
     try:
         with _sigterm_raises():
@@ -158,7 +162,11 @@ class Backup:
         if not source.is_file():
             raise FileNotFoundError(source)
         target = self._target(record, folder)
-        make_private_dir(target.parent)
+        try:
+            make_private_dir(target.parent)
+        except OSError as exc:
+            raise_for_os_error(exc, target)
+            raise
         if not is_inside(target.parent, folder):
             raise UnsafeBackupError(
                 f"The backup's file {record.domain}/{record.relative_path} escapes the "
