@@ -188,3 +188,16 @@ def test_bad_summary_info_is_undecodable() -> None:
         parse_summary_info(b"bplist00garbage")
     with pytest.raises(UndecodableError):
         parse_summary_info(plistlib.dumps([1]))
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[not-ipv6]/x", "http://host:99999999/"])
+def test_malformed_urls_in_payloads_are_kept_as_words_not_errors(url: str) -> None:
+    """Found by the property test: urlsplit raises ValueError on a bracket left open."""
+    from coldtexts.fixtures.typedstream_writer import encode_app_payload, encode_url_payload
+
+    app = parse_payload("com.example.Game", encode_app_payload({"an": "Game", "ldtext": "Your move",
+                                                                "URL": url}))
+    assert app.app is not None and app.app.description == "Your move"
+    preview = parse_payload("com.apple.messages.URLBalloonProvider",
+                            encode_url_payload(url, "A title", "", ""))
+    assert preview.link_preview is not None or preview.app is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from coldtexts.errors import UndecodableError
 from coldtexts.messages.models import AppMessage, LinkPreview
@@ -95,11 +95,26 @@ def _link_preview(metadata: dict[str, Any]) -> LinkPreview:
     )
 
 
+def _split(url: str) -> SplitResult:
+    """urlsplit that never raises: a hostile payload may hold "http://[::1" (ValueError)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
+
+
+def _host(url: str) -> str:
+    try:
+        return (_split(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def _url_override(bundle: str, metadata: dict[str, Any],
                   preview: LinkPreview) -> AppMessage | None:
     """Link previews that are really something else: music, App Store, Freeform, places."""
     url = preview.url or preview.original_url or ""
-    host = (urlsplit(url).hostname or "").lower()
+    host = _host(url)
     title = preview.title
     if isinstance(metadata.get("collaborationMetadata"), dict):
         app_name = _app_from_url(url) or "a shared document"
@@ -118,8 +133,8 @@ def _url_override(bundle: str, metadata: dict[str, Any],
 
 
 def _app_from_url(url: str) -> str | None:
-    path = urlsplit(url).path.strip("/").split("/")
-    if urlsplit(url).hostname == "www.icloud.com" and path and path[0]:
+    path = _split(url).path.strip("/").split("/")
+    if _host(url) == "www.icloud.com" and path and path[0]:
         return path[0].capitalize()  # /freeform/..., /notes/..., /pages/...
     return None
 
@@ -143,7 +158,7 @@ def _template_app(bundle: str, root: dict[str, Any], text: str) -> AppMessage:
     fields = list(captions)
     url = None
     if raw_url:
-        parts = urlsplit(raw_url)
+        parts = _split(raw_url)
         if parts.scheme in ("http", "https"):
             url = raw_url
         fields.extend(_query_fields(kind, parts.query))
