@@ -263,12 +263,16 @@ def test_disk_filling_up_fails_cleanly(tmp_path: Path, backup: Path,
     assert not (tmp_path / "a").exists()
 
 
-def test_export_never_modifies_the_backup(tmp_path: Path, backup: Path) -> None:
+@pytest.mark.parametrize("encrypted", [True, False], ids=["encrypted", "unencrypted"])
+def test_export_never_modifies_the_backup(tmp_path: Path, encrypted: bool) -> None:
+    backup = make_backup(tmp_path, password=PASSWORD if encrypted else None)
     before = tree_hashes(backup)
+    entries_before = sorted(p.name for p in backup.rglob("*"))
     code, output = export([str(backup), "--out", str(tmp_path / "a"), "--formats", "txt"],
                           {"COLDTEXTS_PASSWORD": PASSWORD})
     assert code in (0, 3), output
     assert tree_hashes(backup) == before
+    assert sorted(p.name for p in backup.rglob("*")) == entries_before  # no -wal, no -shm
     assert leftovers(tmp_path / "a") == []
 
 
