@@ -92,6 +92,19 @@ def test_staging_leaves_an_existing_parent_folders_mode_alone(tmp_path: Path) ->
     assert oct(parent.stat().st_mode & 0o777) == "0o755" and list(parent.iterdir()) == []
     with staging(tmp_path / "new" / "dest") as folder:  # a missing parent is made private
         assert oct(folder.parent.stat().st_mode & 0o777) == "0o700"
+    assert not (tmp_path / "new").exists()  # and removed with the staging folder
+
+
+def test_a_dry_run_leaves_the_folders_around_out_as_they_were(tmp_path: Path,
+                                                              backup: Path) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    os.chmod(documents, 0o755)
+    code, output = export([str(backup), "--out", str(documents / "new" / "archive"),
+                           "--dry-run", "--formats", "txt"], {"COLDTEXTS_PASSWORD": PASSWORD})
+    assert code in (0, 3), output
+    assert list(documents.iterdir()) == []
+    assert oct(documents.stat().st_mode & 0o777) == "0o755"
 
 
 def test_unencrypted_backups_read_directly(tmp_path: Path) -> None:

@@ -89,12 +89,15 @@ def staging(parent: Path) -> Iterator[Path]:
     """A private folder for plaintext inside `parent`, removed on every way out.
 
     An existing `parent` keeps its mode (it may be the user's own folder, e.g. the parent
-    of --out in a dry run); the staging folder itself is 0700, which is what matters."""
+    of --out in a dry run); the staging folder itself is 0700, which is what matters.
+    Folders made for it are removed with it when they are left empty."""
+    made = _missing_folders(parent)
     try:
-        if not parent.is_dir():
+        if made:
             make_private_dir(parent)
         folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
     except OSError as exc:  # a full disk can refuse even a folder
+        _remove_empty(made)
         raise_for_os_error(exc, parent / STAGING_PREFIX)
         raise
     os.chmod(folder, PRIVATE_DIR_MODE)
@@ -103,6 +106,24 @@ def staging(parent: Path) -> Iterator[Path]:
             yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _remove_empty(made)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """`path` and those of its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not path.exists() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; stops at the first one something else used
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def remove_stale_staging(parent: Path) -> int:
