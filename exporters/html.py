@@ -70,6 +70,8 @@ def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict
     conversation = volume.conversation
     builder = RowBuilder(zone, conversation.folder, ctx.archive_root, ctx.options.owner_name,
                          conversation.is_group)
+    if pdf:
+        builder.for_pdf(volume)
     prev, nxt = _neighbours(conversation, volume.volume.key)
     last = volume.volume.last.astimezone(zone)
     return {

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from coldtexts.messages.models import MessageKind, PartKind, TextRun
-from coldtexts.view import AttachmentView, MessageView, ReactionView
+from coldtexts.view import AttachmentView, MessageView, ReactionView, VolumeView
 
 from . import media, words
 
@@ -55,6 +55,24 @@ class RowBuilder:
         self.group = group
         self._date: tuple[int, int, int] | None = None
         self._month: tuple[int, int] | None = None
+        self._pdf_key: str | None = None  # set for PDF: this volume's key
+        self._targets: set[str] = set()
+
+    def for_pdf(self, volume: VolumeView) -> None:
+        """PDF rows: an id only on messages a reply in this volume points at, and reply
+        links into this PDF (or the other volume's PDF) rather than the HTML pages.
+
+        Why: WeasyPrint turns every id into a declaration unique to its element, which
+        stops it sharing one computed style among identical elements and all their
+        descendants; an id on every message doubled a volume's layout time."""
+        self._pdf_key = volume.volume.key
+        self._targets = {m.reply_to.guid for m in volume.messages
+                         if m.reply_to is not None and m.reply_to.href is not None}
+
+    def _anchor(self, view: MessageView) -> str | None:
+        if self._pdf_key is None or view.message.guid in self._targets:
+            return view.anchor
+        return None
 
     def link(self, archive_path: str) -> str:
         return words.relative_link(self.folder, archive_path)
@@ -82,7 +100,7 @@ class RowBuilder:
         message = view.message
         time = f"{local.hour:02d}:{local.minute:02d}"
         if message.kind is MessageKind.EVENT:
-            return {"kind": "event", "id": view.anchor,
+            return {"kind": "event", "id": self._anchor(view),
                     "event": view.event_text or "Conversation event", "time": time}
         meta = [time, *(w for w in (words.effect_words(message),) if w),
                 *words.status_words(view)]
@@ -99,7 +117,7 @@ class RowBuilder:
             parts[-1]["time"] = time
         return {
             "kind": "message",
-            "id": view.anchor,
+            "id": self._anchor(view),
             "event": None,
             "side": "me" if message.is_from_me else "them",
             "color": "blue" if words.is_blue(message.service) else "green",
@@ -126,7 +144,12 @@ class RowBuilder:
         if reply is None:
             return None
         excerpt = reply.excerpt or ("a message" if reply.href else "a message not in the archive")
-        return {"href": reply.href, "sender": reply.sender_name, "excerpt": excerpt}
+        href = reply.href
+        if href is not None and self._pdf_key is not None:
+            page, _, fragment = href.partition("#")
+            key = page.removesuffix(".html")
+            href = f"#{fragment}" if key == self._pdf_key else f"{key}.pdf#{fragment}"
+        return {"href": href, "sender": reply.sender_name, "excerpt": excerpt}
 
     def _parts(self, view: MessageView) -> list[dict[str, Any]]:
         message = view.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -293,3 +294,16 @@ def test_characters_no_font_draws_are_warned_about(showcase: Showcase) -> None:
     everything = next(PdfExporter().render_many(
         [RenderJob("y.pdf", showcase[0][0].conversation, (showcase[0][0],))], ctx))
     assert everything.warnings == ()  # emoji, CJK and Arabic all have fonts
+
+
+def test_pdf_markup_gives_ids_only_to_reply_targets(showcase: Showcase) -> None:
+    """Ids stop WeasyPrint sharing computed styles (twice the layout time); in the PDF
+    only a message a reply points at needs one, and the reply links inside the PDF."""
+    from coldtexts.exporters.html import render_volume
+
+    source = render_volume(showcase[0][0], showcase[1], pdf=True)
+    assert re.findall(r' id="(m-[^"]+)"', source) == [f"m-{guid('question')}"]
+    assert f'href="#m-{guid("question")}"' in source
+    with pikepdf.open(io.BytesIO(pdf_of(showcase))) as pdf:
+        names = pdf.Root.Names.Dests.Names if "/Dests" in pdf.Root.get("/Names", {}) else []
+        assert f"m-{guid('question')}" in {str(n) for n in names[::2]}
