@@ -157,6 +157,7 @@ class Backup:
         self.keybag = keybag
         self.staging_dir = staging_dir
         self.remembered: str | None = None  # where a derived key was saved, in words
+        self._checked_dirs: set[Path] = set()  # made private and checked to be inside
 
     def close(self) -> None:
         self.manifest.close()
@@ -168,21 +169,18 @@ class Backup:
         self.close()
 
     # -- single files ------------------------------------------------------------------
-    def _target(self, record: FileRecord, folder: Path) -> Path:
+    def _target(self, record: FileRecord, folder: Path, flat: bool) -> Path:
+        """Where a record goes in staging: its own path (databases, whose -wal must sit
+        beside them), or, for attachments, `<domain>/<file ID>` in one folder: no folder
+        to create per file. safe_relative_path rules out `..` and absolute paths; each
+        folder is then checked once, after it exists, against links."""
         relative = safe_relative_path(record.relative_path)
-        target = folder / record.domain / Path(*relative.parts)
-        if not is_inside(target.parent if target.parent.exists() else folder, folder):
-            raise UnsafeBackupError(
-                f"The backup's file {record.domain}/{record.relative_path} would be written "
-                "outside the staging folder; refusing."
-            )
-        return target
-
-    def extract_record(self, record: FileRecord, folder: Path, label: str) -> ExtractedFile:
-        source = self.info.path / record.file_id[:2] / record.file_id
-        if not source.is_file():
-            raise FileNotFoundError(source)
-        target = self._target(record, folder)
+        if flat:
+            target = folder / record.domain / record.file_id  # the ID is checked hex
+        else:
+            target = folder / record.domain / Path(*relative.parts)
+        if target.parent in self._checked_dirs:
+            return target
         try:
             make_private_dir(target.parent)
         except OSError as exc:
@@ -193,6 +191,15 @@ class Backup:
                 f"The backup's file {record.domain}/{record.relative_path} escapes the "
                 "staging folder through a link; refusing."
             )
+        self._checked_dirs.add(target.parent)
+        return target
+
+    def extract_record(self, record: FileRecord, folder: Path, label: str, *,
+                       flat: bool = False) -> ExtractedFile:
+        source = self.info.path / record.file_id[:2] / record.file_id
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        target = self._target(record, folder, flat)
         temp = target.with_name(target.name + ".part")
         try:
             with temp.open("wb") as out:
@@ -280,7 +287,7 @@ class Backup:
                                                "Optimize Storage, or expired)")
                 continue
             try:
-                yield self.extract_record(record, folder, device_path)
+                yield self.extract_record(record, folder, device_path, flat=True)
             except FileNotFoundError:
                 yield MissingFile(device_path, "listed in the backup's manifest but its file is "
                                                "missing (an incomplete backup)")
