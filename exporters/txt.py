@@ -101,7 +101,7 @@ def _message_lines(view: MessageView, zone: tzinfo, folder: str, owner: str) -> 
         return [f"{when}  -- {view.event_text or 'conversation event'} --"]
     sender = owner if message.is_from_me else view.sender_name
     body = "\n".join(_body(view, folder)) or "[empty message]"
-    first, *rest = body.split("\n")
+    first, *rest = body.split("\n") if "\n" in body else (body,)
     prefix = []
     if view.reply_to is not None:
         reply = view.reply_to
@@ -111,9 +111,14 @@ def _message_lines(view: MessageView, zone: tzinfo, folder: str, owner: str) -> 
             prefix.append("(replying to a message not in the archive) ")
     if message.subject:
         prefix.append(f"[subject: {message.subject}] ")
-    lines = [f"{when}  {sender}: {''.join(prefix)}{first}"]
-    lines.extend(INDENT + line for line in rest)
-    extras = [e for e in (words.effect_words(message),) if e] + words.status_words(view)
+    lines = [f"{when}  {sender}: {''.join(prefix)}{first}" if prefix else
+             f"{when}  {sender}: {first}"]
+    if rest:
+        lines.extend(INDENT + line for line in rest)
+    extras = words.status_words(view)
+    effect = words.effect_words(message) if message.effect else None
+    if effect:
+        extras = [effect, *extras]
     if extras:
         lines.append(INDENT + "(" + "; ".join(extras) + ")")
     for revision in view.revisions:
