@@ -714,3 +714,20 @@ def test_disk_full_while_making_folders_fails_cleanly(tmp_path: Path, backup: Pa
     _fails([str(backup), "--out", str(tmp_path / "a")], 40, "is full", tmp_path / "a",
            {"COLDTEXTS_PASSWORD": PASSWORD})
     assert not (tmp_path / "a").exists()
+
+
+def test_disk_space_is_checked_before_decrypting_attachments(
+        tmp_path: Path, backup: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-flight check: the attachments' size from the manifest against free space."""
+    from collections import namedtuple
+
+    import coldtexts.pipeline as pipeline
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(pipeline.shutil, "disk_usage",
+                        lambda _path: usage(10**12, 10**12 - 1000, 1000))
+    code, output = export([str(backup), "--out", str(tmp_path / "a"), "--formats", "txt"],
+                          {"COLDTEXTS_PASSWORD": PASSWORD})
+    assert code == 40, output
+    assert "GB free but this run needs about" in output
+    assert not (tmp_path / "a").exists()  # a first run that failed leaves nothing
