@@ -67,3 +67,29 @@ def test_extensions_are_safe() -> None:
     assert extension(None, None) == "bin"
     sha = "ab" + "0" * 62
     assert blob_path(sha, "jpg") == f"attachments/ab/{sha}.jpg"
+
+
+def test_index_summary_says_what_a_textless_message_is() -> None:
+    from dataclasses import replace
+
+    from coldtexts.archive.words import message_summary
+    from coldtexts.messages.models import AppMessage, Attachment, LinkPreview
+    from test_archive_factory import conversation, message
+
+    base = replace(message("g1", conversation(0), 0, "hello"), text="")
+    assert message_summary(replace(base, text="hello"), _name) == "hello"
+    photo = Attachment("a1", "~/Library/SMS/Attachments/a/b/G/IMG_1.HEIC", "IMG_1.HEIC",
+                       "image/heic", "public.heic", 10)
+    assert message_summary(replace(base, attachments=(photo,)), _name) == "Photo"
+    sticker = replace(photo, is_sticker=True)
+    assert message_summary(replace(base, attachments=(sticker,)), _name) == "Sticker"
+    pdf = replace(photo, mime_type="application/pdf", transfer_name="menu.pdf")
+    assert message_summary(replace(base, attachments=(pdf,)), _name) == "Attachment: menu.pdf"
+    app = AppMessage("com.apple.PassbookUIService", "apple_pay", "Sent $25 with Apple Cash.")
+    assert message_summary(replace(base, app=app), _name) == "Sent $25 with Apple Cash."
+    preview = LinkPreview("https://example.com/pie", title="Apple Pie")
+    assert message_summary(replace(base, link_preview=preview), _name) == "Apple Pie"
+    event = GroupEvent(EventKind.MEMBER_ADDED, actor="+15555550101", target="+15555550103")
+    assert message_summary(replace(base, event=event), _name) == \
+        event_text(event, _name)
+    assert message_summary(base, _name) == ""

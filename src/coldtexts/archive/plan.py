@@ -24,6 +24,7 @@ from coldtexts.view import ConversationView
 
 from .store import from_us
 from .volumes import VolumeSlice, split_volumes
+from .words import message_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,7 @@ def _conversation_view(conn: sqlite3.Connection, meta: ConversationMeta, rows: l
         message_count=len(rows),
         first=from_us(rows[0].date),
         last=from_us(rows[-1].date),
-        last_text=decode_message(last_json).text,
+        last_text=message_summary(decode_message(last_json), lambda h: names.get(h, h)),
     )
 
 

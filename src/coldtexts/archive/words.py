@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coldtexts.messages.models import EventKind, GroupEvent, ReactionKind
+from coldtexts.messages.models import EventKind, GroupEvent, Message, ReactionKind
 
 TAPBACK_EMOJI: dict[ReactionKind, str] = {
     ReactionKind.LOVE: "❤️",
@@ -65,3 +65,26 @@ def event_text(event: GroupEvent, name: Callable[[str], str]) -> str:
 
 def _with_detail(text: str, detail: str | None) -> str:
     return f"{text} ({detail})" if detail else text
+
+
+def message_summary(message: Message, name: Callable[[str], str]) -> str:
+    """One line saying what a message is, for the index page's "last message": its text, or
+    in words what it shows when it has none (a photo, an app, an event)."""
+    if message.text:
+        return message.text
+    if message.event is not None:
+        return event_text(message.event, name)
+    if message.app is not None:
+        return message.app.description
+    preview = message.link_preview
+    if preview is not None and (preview.title or preview.url):
+        return preview.title or preview.url or ""
+    if message.attachments:
+        first = message.attachments[0]
+        mime = (first.mime_type or "").split("/")[0]
+        if first.is_sticker:
+            return "Sticker"
+        if message.is_audio_message or mime == "audio":
+            return "Audio message"
+        return {"image": "Photo", "video": "Video"}.get(mime, f"Attachment: {first.display_name}")
+    return ""
