@@ -127,3 +127,34 @@ def test_no_match_and_bad_input_are_one_line(archive: Path, tmp_path: Path) -> N
     assert code == 31 and "not a coldtexts archive" in err and "Traceback" not in err
     result = CliRunner().invoke(cli, ["search", str(archive), "cake", "--timezone", "Nowhere"])
     assert result.exit_code == 2 and "not a time zone" in result.stderr
+
+
+def test_page_links_use_the_zone_the_archive_was_rendered_in(tmp_path: Path) -> None:
+    """A message at 02:00 UTC on January 1st 2024 is in the 2024 volume of an archive rendered
+    in Tokyo, but in 2023 by this machine's zone (New York, pinned by conftest): search must
+    link to the page that exists without being told the zone."""
+    from datetime import UTC, datetime
+
+    from backup_support import PASSWORD, make_backup
+    from coldtexts.fixtures.backup_writer import BackupFile
+    from coldtexts.fixtures.smsdb_builder import SmsDbBuilder
+
+    builder = SmsDbBuilder(schema="ios18")
+    mom = builder.handle("+15555550101")
+    chat = builder.chat([mom])
+    builder.message(chat, sender=mom, date=datetime(2024, 1, 1, 2, 0, tzinfo=UTC),
+                    text="happy new year zebra")
+    builder.write(tmp_path / "sms.db")
+    backup = make_backup(tmp_path, files=[
+        BackupFile("HomeDomain", "Library/SMS/sms.db", tmp_path / "sms.db", 4)])
+    archive = tmp_path / "archive"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["export", str(backup), "--out", str(archive), "--formats",
+                               "html", "--timezone", "Asia/Tokyo"],
+                         env={"COLDTEXTS_PASSWORD": PASSWORD})
+    assert done.exit_code == 0, done.output
+    found = runner.invoke(cli, ["search", str(archive), "zebra"])
+    assert found.exit_code == 0, found.output
+    link = next(line.strip() for line in found.output.splitlines() if "#m-" in line)
+    assert link.split("#")[0].endswith("/2024.html")
+    assert (archive / link.split("#")[0]).is_file()

@@ -158,7 +158,7 @@ def _render(archive: Archive, options: ExportOptions, state: RunState,
             progress: ProgressDisplay) -> None:
     exporters = get_exporters(options.formats)
     ctx = RenderContext(archive.root, RenderOptions(
-        timezone=options.timezone or system_zone_name(), owner_name=options.owner_name,
+        timezone=render_zone(options), owner_name=options.owner_name,
         templates_dir=options.templates_dir))
     with state.stage("render"), progress.stage("Rendering conversations",
                                                 unit="conversations") as bar:
@@ -167,6 +167,10 @@ def _render(archive: Archive, options: ExportOptions, state: RunState,
 
         state.render = archive.render(exporters, ctx, conversations=options.conversations or None,
                                       since=options.since, until=options.until, progress=advance)
+
+
+def render_zone(options: ExportOptions) -> str:
+    return options.timezone or system_zone_name()
 
 
 def _exit_code(state: RunState) -> int:
@@ -248,7 +252,9 @@ def _run(options: ExportOptions, info: BackupInfo, unlocked: Unlocked, state: Ru
             _render(archive, options, state, progress)
             exit_code = _exit_code(state)
             report = _report(options, info, state, started, exit_code)
+            zone = render_zone(options)
             with state.stage("manifest"):
-                archive.finish_run(report.outcome, to_json(report))
+                # The zone is recorded so that `coldtexts search` links to the right volume.
+                archive.finish_run(report.outcome, {**to_json(report), "timezone": zone})
             log.info("run finished: %s", report.outcome)
     return report

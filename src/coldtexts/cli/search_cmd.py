@@ -11,7 +11,7 @@ import click
 
 from coldtexts.archive.search import SearchFilters
 from coldtexts.config import load_config, system_zone_name
-from coldtexts.errors import ConfigError
+from coldtexts.errors import ColdtextsError, ConfigError
 from coldtexts.search import (
     EmptyQueryError,
     clean_text,
@@ -32,8 +32,8 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--until", type=DAY, help="Only messages on or before this day (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="At most this many matches, newest first.")
-@click.option("--timezone", help="Time zone the archive was rendered in (default: the "
-                                 "config file's, else this computer's).")
+@click.option("--timezone", help="Time zone the archive was rendered in (default: the zone "
+              "its last run recorded, else the config file's, else this computer's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as a JSON array.")
 def search(archive: Path, query: tuple[str, ...], sender: str | None,
            conversation: str | None, since: datetime | None, until: datetime | None,
@@ -44,7 +44,7 @@ def search(archive: Path, query: tuple[str, ...], sender: str | None,
     too: '"birthday cake"'); birth* for words starting so; cake OR pie; cake NOT pie.
     Each match shows the path, inside ARCHIVE, of the HTML page that shows it.
     """
-    zone_name = timezone or _configured_zone() or system_zone_name()
+    zone_name = timezone or _archive_zone(archive) or _configured_zone() or system_zone_name()
     zone = _zone(zone_name)
     first, last = _day(since), _day(until)
     if first and last and first > last:
@@ -78,6 +78,28 @@ def _zone(name: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise click.BadParameter(f"{name!r} is not a time zone; use an IANA name such as "
                                  "Europe/Paris.", param_hint="--timezone") from exc
+
+
+def _archive_zone(archive: Path) -> str | None:
+    """The zone the archive's last run rendered in (recorded in its run report)."""
+    import sqlite3
+
+    from coldtexts.archive.store import STORE_NAME, open_read_only
+
+    store = Path(archive) / STORE_NAME
+    if not store.is_file():
+        return None
+    try:
+        conn = open_read_only(store)
+        try:
+            row = conn.execute("SELECT report FROM runs WHERE report IS NOT NULL "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+        zone = json.loads(row[0]).get("timezone") if row else None
+    except (sqlite3.Error, ValueError, AttributeError, ColdtextsError):
+        return None
+    return zone if isinstance(zone, str) else None
 
 
 def _configured_zone() -> str | None:
