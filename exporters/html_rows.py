@@ -121,7 +121,7 @@ class RowBuilder:
         if message.date_edited is not None or message.edits:
             meta.append("Edited")
         parts = self._parts(view)
-        leftover = _place_reactions(view, parts) if view.reactions else ""
+        leftover = self._place_reactions(view, parts) if view.reactions else ""
         preview, app = self._preview(view), self._app(view)
         inline_time = (len(meta) == 1 and not leftover and preview is None and app is None
                        and bool(parts) and parts[-1]["type"] == "text")
@@ -216,6 +216,33 @@ class RowBuilder:
                     "transcript": view.attachment.transcription}
         return {"type": "file", "href": href, "name": name, "size": size}
 
+    def _place_reactions(self, view: MessageView, parts: list[dict[str, Any]]) -> Markup:
+        """Put each tapback on the bubble (body part) it targets, as Messages does; returns
+        those whose part is not shown, for the end of the message."""
+        by_part: dict[int, list[ReactionView]] = {}
+        for reaction in view.reactions:
+            by_part.setdefault(reaction.part, []).append(reaction)
+        for part in parts:
+            placed = by_part.pop(part.get("index", -1), None)
+            if placed:
+                part["reactions"] = self._reactions_html(placed)
+        rest = [r for group in by_part.values() for r in group]
+        return self._reactions_html(rest) if rest else Markup("")
+
+    def _reactions_html(self, reactions: list[ReactionView]) -> Markup:
+        """"❤️ Mom, 👍 You"; a sticker tapback shows its sticker when the archive has it."""
+        pieces: list[Markup] = []
+        for reaction in reactions:
+            sticker = reaction.sticker
+            derived = media.derived_for(sticker, self.archive_root) if sticker else None
+            if derived is None:
+                pieces.append(escape(words.reaction_phrase(reaction)))
+                continue
+            who = "You" if reaction.is_from_me else reaction.sender_name
+            pieces.append(Markup('<img class="tapback-sticker" src="%s" alt="sticker"> %s')
+                          % (self.link(derived), who))
+        return Markup(", ").join(pieces)
+
     def _preview(self, view: MessageView) -> dict[str, Any] | None:
         preview = view.message.link_preview
         if preview is None:
@@ -235,16 +262,3 @@ class RowBuilder:
             return None
         return {"description": app.description, "fields": list(app.fields), "url": app.url}
 
-
-def _place_reactions(view: MessageView, parts: list[dict[str, Any]]) -> str:
-    """Put each tapback on the bubble (body part) it targets, as Messages does; returns
-    the sentence of those whose part is not shown, for the end of the message."""
-    by_part: dict[int, list[ReactionView]] = {}
-    for reaction in view.reactions:
-        by_part.setdefault(reaction.part, []).append(reaction)
-    for part in parts:
-        placed = by_part.pop(part.get("index", -1), None)
-        if placed:
-            part["reactions"] = words.reactions_sentence(tuple(placed))
-    rest = tuple(r for group in by_part.values() for r in group)
-    return words.reactions_sentence(rest)

@@ -156,6 +156,10 @@ class Renderer:
         attachments: list[AttachmentView] = [
             a for v in volumes for m in v.messages for a in m.attachments if a.original
         ]
+        attachments += [  # the stickers of sticker tapbacks are drawn too
+            r.sticker for v in volumes for m in v.messages for r in m.reactions
+            if r.sticker is not None and r.sticker.original
+        ]
         if attachments and hasattr(media, "ensure_previews"):
             media.ensure_previews(self._ctx.archive_root, attachments)
 
