@@ -215,33 +215,6 @@ def weasyprint_plain(html_files: list[str]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "pages": pages}
 
 
-def generate_smsdb_only(out_dir: str, messages: int, seed: int, photo_megapixels: float,
-                        cache_dir: str, attachment_ratio: float) -> dict[str, Any]:
-    """The workload's sms.db alone, for when the backup writer is not available."""
-    from coldtexts.fixtures.workload import MediaFactory
-    from coldtexts.fixtures.workload_media import DEFAULT_MIX, PhotoPool
-    from coldtexts.fixtures.workload_messages import iter_messages
-    from coldtexts.fixtures.workload_shape import plan_workload
-    from coldtexts.fixtures.workload_smsdb import write_sms_db
-
-    start = time.perf_counter()
-    plan = plan_workload(messages, seed=seed)
-    media = MediaFactory(PhotoPool(photo_megapixels, Path(cache_dir), seed), 2.5, seed)
-    plain = Path(out_dir) / "plain"
-    shutil.rmtree(plain, ignore_errors=True)
-    plain.mkdir(parents=True)
-    stats = write_sms_db(plain / "sms.db", plan,
-                         iter_messages(plan, attachment_ratio=attachment_ratio,
-                                       media_mix=DEFAULT_MIX),
-                         media.size)
-    info = {"root": out_dir, "backup_dir": None, "password_file": None,
-            "messages": stats.messages, "attachments": stats.attachments,
-            "attachment_bytes": stats.attachment_bytes,
-            "conversations": len(plan.conversations), "seconds": time.perf_counter() - start}
-    (Path(out_dir) / "workload.json").write_text(json.dumps(info, indent=2) + "\n")
-    return info
-
-
 def read_and_ingest(sms_db: str, archive_dir: str) -> dict[str, Any]:
     """sms.db read by the reader and streamed into a new archive store (no attachment
     files, no rendering): the library's read + ingest path, without the CLI."""

@@ -11,13 +11,12 @@ re-runs; and, on the same backup in the same run, the alternatives users would p
 instead. Prints one markdown table and writes the JSON (with the machine's details).
 `--messages 10000,100000` runs several sizes and adds a µs/message-by-size table;
 `--compare a.json b.json` prints that table from earlier runs (e.g. a 1M run).
-Stages whose code has not landed yet are listed as "not available yet".
+A stage that cannot run says why in its row.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import sys
@@ -46,7 +45,7 @@ REAL_DPIC = 10_000_000
 class Row:
     stage: str
     tool: str
-    status: str = "ok"  # ok, not available yet, failed: ..., skipped: ...
+    status: str = "ok"  # ok, not available, failed: ..., skipped: ...
     seconds: float | None = None
     throughput: float | None = None
     unit: str = ""
@@ -75,17 +74,6 @@ class Context:
     @property
     def sms_db(self) -> str:
         return str(Path(self.workload["root"]) / "plain" / "sms.db")
-
-
-def available(module: str, attribute: str | None = None) -> bool:
-    try:
-        if importlib.util.find_spec(module) is None:
-            return False
-    except ModuleNotFoundError:
-        return False
-    if attribute is None:
-        return True
-    return hasattr(importlib.import_module(module), attribute)
 
 
 def measure(ctx: Context, stage: str, tool: str, target: str, kwargs: dict[str, Any], *,
@@ -118,7 +106,7 @@ def measure(ctx: Context, stage: str, tool: str, target: str, kwargs: dict[str, 
 
 
 def missing(ctx: Context, stage: str, tool: str, note: str = "") -> None:
-    ctx.rows.append(Row(stage=stage, tool=tool, status="not available yet", note=note))
+    ctx.rows.append(Row(stage=stage, tool=tool, status="not available", note=note))
 
 
 def ratios(rows: list[Row], reference_tool: str = "coldtexts") -> None:
@@ -138,9 +126,6 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
     name = (f"w{messages}-s{args.seed}-mp{args.photo_megapixels:g}-a{args.attachment_ratio:g}"
             f"-d{args.dpic}-x{extra}-v{GENERATOR_VERSION}")
     folder = work / "workloads" / name
-    with_backup = available("coldtexts.fixtures.backup_writer")
-    if not with_backup:
-        folder = folder.with_name(folder.name + "-dbonly")
     recorded = folder / "workload.json"
     if recorded.is_file() and (folder / "plain" / "sms.db").is_file():
         info = json.loads(recorded.read_text())
@@ -149,14 +134,10 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
     kwargs = {"out_dir": str(folder), "messages": messages, "seed": args.seed,
               "photo_megapixels": args.photo_megapixels, "cache_dir": str(work / "cache"),
               "attachment_ratio": args.attachment_ratio}
-    if with_backup:
-        m = run_isolated("_run_stages:generate",
-                         {**kwargs, "dpic": args.dpic, "extra_in_largest": extra})
-    else:
-        m = run_isolated("_run_stages:generate_smsdb_only", kwargs)
+    m = run_isolated("_run_stages:generate",
+                     {**kwargs, "dpic": args.dpic, "extra_in_largest": extra})
     info = m.result
-    row = Row(stage=("generate" if not extra else "generate +1,000")
-              + ("" if with_backup else " (sms.db only: no backup writer yet)"), tool="workload",
+    row = Row(stage="generate" if not extra else "generate +1,000", tool="workload",
               seconds=m.seconds, throughput=info["messages"] / m.seconds, unit="messages/s",
               us_per_message=m.seconds / info["messages"] * 1e6,
               peak_rss_mb=round(m.peak_rss_mb, 1),
@@ -171,22 +152,13 @@ def ensure_workload(args: argparse.Namespace, messages: int, work: Path, *,
 def stage_key_derivation(ctx: Context) -> None:
     from _run_stages import keybag_parameters
 
-    params: dict[str, Any] = {"dpsl": "a5" * 20, "dpic": ctx.args.dpic, "salt": "5a" * 20,
-                              "iterations": 10_000}
-    if ctx.workload.get("backup_dir") is not None:
-        params = keybag_parameters(ctx.backup)
+    params: dict[str, Any] = keybag_parameters(ctx.backup)
     kwargs = {"password": ctx.args.password, **params}
     note = f"PBKDF2-SHA256 x{params['dpic']:,} + PBKDF2-SHA1 x{params['iterations']:,}"
-    if ctx.workload.get("backup_dir") is None:
-        note += " (standard salts: no backup yet)"
-    if ctx.workload.get("backup_dir") is not None and available("coldtexts.backup.keybag",
-                                                                  "derive_key"):
-        row = measure(ctx, "unlock", "coldtexts", "_run_stages:unlock_coldtexts",
-                      {"backup_dir": ctx.backup, "password": ctx.args.password},
-                      note=note + ", class keys unwrapped")
-        ctx.key = row.extra.pop("key", None)
-    else:
-        missing(ctx, "unlock", "coldtexts", note)
+    row = measure(ctx, "unlock", "coldtexts", "_run_stages:unlock_coldtexts",
+                  {"backup_dir": ctx.backup, "password": ctx.args.password},
+                  note=note + ", class keys unwrapped")
+    ctx.key = row.extra.pop("key", None)
     for tool, target in (("hashlib", "kdf_hashlib"), ("pycryptodome", "kdf_pycryptodome"),
                          ("cryptography", "kdf_cryptography")):
         row = measure(ctx, "unlock", tool, f"_run_stages:{target}", kwargs, note=note)
@@ -197,23 +169,16 @@ def stage_key_derivation(ctx: Context) -> None:
 
 def stage_decrypt(ctx: Context) -> None:
     assert ctx.key is not None, "the key derivation stage runs first"
-    if ctx.workload.get("backup_dir") is None:
-        for tool in ("coldtexts", "iphone-backup-decrypt", "iOSbackup"):
-            missing(ctx, "decrypt", tool, "needs the backup writer")
-        return
     scratch = ctx.work / "scratch"
 
     def mb(m: Measurement) -> tuple[float, str]:
         return m.result["bytes"] / 1e6, "MB/s"
 
-    if available("coldtexts.backup.extract", "open_backup"):
-        measure(ctx, "decrypt", "coldtexts", "_run_stages:decrypt_coldtexts",
-                {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
-                 "sms_db": ctx.sms_db, "out_dir": str(scratch / "coldtexts")},
-                size=mb, per_message=True,
-                note="sms.db, AddressBook, every attachment; open (with PBKDF2) not timed")
-    else:
-        missing(ctx, "decrypt", "coldtexts")
+    measure(ctx, "decrypt", "coldtexts", "_run_stages:decrypt_coldtexts",
+            {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
+             "sms_db": ctx.sms_db, "out_dir": str(scratch / "coldtexts")},
+            size=mb, per_message=True,
+            note="sms.db, AddressBook, every attachment; open (with PBKDF2) not timed")
     if ctx.args.skip_peers:
         return
     common = {"backup_dir": ctx.backup, "key": ctx.key, "out_dir": str(scratch / "peer")}
@@ -243,11 +208,6 @@ def stage_typedstream(ctx: Context) -> None:
 
 
 def stage_pipeline(ctx: Context) -> None:
-    if not available("coldtexts.cli.export_cmd") or ctx.workload.get("backup_dir") is None:
-        for stage in ("export, first run", "re-run unchanged", "re-run +1,000 in one chat"):
-            missing(ctx, stage, "coldtexts")
-        missing(ctx, "render pdf", "WeasyPrint, plain", "needs the HTML exporter's output")
-        return
     archive = Path(ctx.workload["root"]) / "archive"
     shutil.rmtree(archive, ignore_errors=True)
     common = {"backup_dir": ctx.backup, "password_file": ctx.workload["password_file"],
@@ -325,9 +285,6 @@ def count_pdf_pages(archive: Path) -> int:
 
 def stage_read(ctx: Context) -> None:
     """The sms.db reader on the workload's database (bench_reader.py's measured stage)."""
-    if not available("coldtexts.messages.reader", "SmsDatabase"):
-        missing(ctx, "read sms.db", "coldtexts")
-        return
 
     def messages(m: Measurement) -> tuple[float, str]:
         return m.result["messages"], "messages/s"
@@ -335,11 +292,10 @@ def stage_read(ctx: Context) -> None:
     measure(ctx, "read sms.db", "coldtexts", "bench_reader:read_all", {"path": ctx.sms_db},
             size=messages, per_message=True,
             note="conversations, messages (bodies decoded), reactions")
-    if available("coldtexts.archive", "Archive"):
-        measure(ctx, "read + ingest", "coldtexts", "_run_stages:read_and_ingest",
-                {"sms_db": ctx.sms_db, "archive_dir": str(ctx.work / "scratch" / "ingest")},
-                size=messages, per_message=True,
-                note="reader streamed into a new store (no attachment files, no rendering)")
+    measure(ctx, "read + ingest", "coldtexts", "_run_stages:read_and_ingest",
+            {"sms_db": ctx.sms_db, "archive_dir": str(ctx.work / "scratch" / "ingest")},
+            size=messages, per_message=True,
+            note="reader streamed into a new store (no attachment files, no rendering)")
 
 
 STAGES = {
