@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 
+from coldtexts import fsutil
 from coldtexts.messages.models import Message, ReactionKind, Service
 from coldtexts.view import AttachmentView, MessageView, ReactionView
 
@@ -27,14 +28,7 @@ KIND_NOUNS = {"image": "photo", "video": "video", "audio": "audio", "sticker": "
 
 
 def human_size(size: int | None) -> str:
-    if size is None:
-        return "size unknown"
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"
+    return "size unknown" if size is None else fsutil.human_size(size)
 
 
 def service_label(service: str) -> str:

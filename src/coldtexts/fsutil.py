@@ -110,3 +110,15 @@ def remove_stale_temps(folder: Path) -> int:
             entry.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def human_size(size: int) -> str:
+    """Bytes in decimal units, as file managers show them: "812 bytes", "1.5 MB"."""
+    if size < 1000:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"

@@ -11,6 +11,7 @@ from coldtexts.archive import ArchiveStatus
 from coldtexts.archive import status as archive_status
 from coldtexts.archive import verify as archive_verify
 from coldtexts.errors import ArchiveDamagedError
+from coldtexts.fsutil import human_size
 
 MAX_PROBLEM_LINES = 50
 
@@ -65,7 +66,7 @@ def describe(info: ArchiveStatus) -> list[str]:
         f"{info.messages_no_longer_on_device} no longer on the phone",
         f"Attachments:    {info.attachments_present} stored, "
         f"{info.attachments_missing} missing",
-        f"Size:           {_size(info.bytes)}",
+        f"Size:           {human_size(info.bytes)}",
         f"Failed outputs: {info.outputs_failed}"
         + (" (rendered again on the next run)" if info.outputs_failed else ""),
         f"Sources:        {len(info.sources)} backup(s)",
@@ -79,12 +80,3 @@ def describe(info: ArchiveStatus) -> list[str]:
         lines.append(f"Last run:       {info.last_run.started:%Y-%m-%d %H:%M} UTC, "
                      f"{info.last_run.outcome or 'did not finish'}")
     return lines
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} bytes"

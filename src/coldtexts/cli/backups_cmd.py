@@ -9,15 +9,7 @@ from pathlib import Path
 import click
 
 from coldtexts.backup.locate import BackupInfo, default_roots, find_backups, unreadable_roots
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
+from coldtexts.fsutil import human_size
 
 
 def _describe(info: BackupInfo) -> str:
@@ -27,7 +19,7 @@ def _describe(info: BackupInfo) -> str:
             f"iOS {info.ios_version or '?'}\n"
             f"  UDID {info.udid}\n"
             f"  last backup {when}, {'encrypted' if info.encrypted else 'NOT encrypted'}, "
-            f"{_size(info.size_bytes)}, {state}\n"
+            f"{human_size(info.size_bytes)}, {state}\n"
             f"  {info.path}")
 
 
