@@ -180,6 +180,20 @@ def test_rendering_is_deterministic_in_process_and_in_a_worker(showcase: Showcas
     assert child.stdout == pdf_of(showcase, "2025")
 
 
+def test_emoji_glyph_images_are_shared_and_the_pdf_is_unchanged(
+        showcase: Showcase, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coldtexts.exporters import pdf
+    from weasyprint.draw import text
+    from weasyprint.images import RasterImage
+
+    assert getattr(text.RasterImage, "_coldtexts_shared", False), "WeasyPrint's hook moved"
+    monkeypatch.setattr(text, "RasterImage", RasterImage)
+    monkeypatch.setattr(pdf, "_share_emoji_images", lambda: None)
+    volumes, ctx = showcase[0], showcase[1]
+    unshared = render("pdf", volumes[:1], ctx)["conversations/family/2024.pdf"]
+    assert unshared == pdf_of(showcase, "2024")
+
+
 @pytest.mark.slow
 def test_volumes_render_in_worker_processes_with_the_same_bytes(tmp_path: Path) -> None:
     from view_factory import bulk_volume
