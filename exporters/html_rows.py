@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from coldtexts.messages.models import MessageKind, PartKind, TextRun
 from coldtexts.view import AttachmentView, MessageView, ReactionView, VolumeView
 
-from . import media, words
+from . import bubbles, media, words
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:", "sms:", "facetime:", "maps:")
 
@@ -41,20 +41,6 @@ def run_html(run: TextRun) -> Markup:
     if run.link and run.link.lower().startswith(SAFE_SCHEMES):
         html = Markup('<a href="%s">%s</a>') % (run.link, html)
     return html
-
-
-ONE_LINE_UNITS = 40  # narrow characters that surely fit a PDF bubble's one line
-
-
-def fits_one_line(text: str) -> bool:
-    """True for a text that surely fits on one line of a PDF bubble (wide characters, CJK
-    and emoji, count twice). Such bubbles are marked `short` and laid out with
-    `white-space: nowrap`, which spares WeasyPrint the min-content pass of shrink-to-fit:
-    a quarter of its layout time, measured."""
-    if len(text) > ONE_LINE_UNITS or "\n" in text:
-        return False
-    units = sum(2 if ord(ch) >= 0x1100 else 1 for ch in text)
-    return units <= ONE_LINE_UNITS
 
 
 class RowBuilder:
@@ -82,6 +68,10 @@ class RowBuilder:
         self._pdf_key = volume.volume.key
         self._targets = {m.reply_to.guid for m in volume.messages
                          if m.reply_to is not None and m.reply_to.href is not None}
+
+    def _fit(self, text: str) -> str | None:
+        """The PDF bubble's width class (bubbles.py); HTML leaves widths to the browser."""
+        return bubbles.bubble_class(text) if self._pdf_key is not None else None
 
     def _anchor(self, view: MessageView) -> str | None:
         if self._pdf_key is None or view.message.guid in self._targets:
@@ -178,7 +168,7 @@ class RowBuilder:
                 if html:
                     parts.append({"type": "text", "html": html, "index": part.index,
                                   "reactions": None, "time": None,
-                                  "short": self._pdf_key is not None and fits_one_line(part.text)})
+                                  "fit": self._fit(part.text)})
             elif part.kind is PartKind.ATTACHMENT and part.attachment_guid in by_guid:
                 shown = self.attachment(by_guid.pop(part.attachment_guid))
                 parts.append({**shown, "index": part.index, "reactions": None})
@@ -190,7 +180,7 @@ class RowBuilder:
         if not message.parts and message.text:
             parts.insert(0, {"type": "text", "html": escape(message.text), "index": 0,
                              "reactions": None, "time": None,
-                             "short": self._pdf_key is not None and fits_one_line(message.text)})
+                             "fit": self._fit(message.text)})
         if message.audio_expired and not parts:
             parts.append({"type": "missing", "noun": "Audio message", "name": "",
                           "reason": words.AUDIO_EXPIRED, "reactions": None})
