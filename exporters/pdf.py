@@ -167,7 +167,8 @@ class PdfExporter:
 
     def fingerprint(self, options: RenderOptions) -> str:
         return fingerprint(self.name, options,
-                           [*module_files("pdf", "glyphs", "html", "html_rows", "words", "media"),
+                           [*module_files("pdf", "glyphs", "bubbles", "html", "html_rows", "words",
+                                         "media"),
                             *template_files(options)])
 
     def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
