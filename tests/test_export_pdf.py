@@ -210,6 +210,32 @@ def test_volumes_render_in_worker_processes_with_the_same_bytes(tmp_path: Path) 
     assert all(r.data is not None and r.data.startswith(b"%PDF-") for r in pooled)
 
 
+@pytest.mark.slow
+def test_worker_pools_are_replaced_once_they_have_rendered_their_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coldtexts.exporters import pdf as pdf_module
+
+    from view_factory import bulk_volume
+
+    monkeypatch.setattr(pdf_module, "MESSAGES_PER_WORKER", 150)
+    monkeypatch.setattr(pdf_module, "MIN_TASK_WEIGHT", 100)
+    volumes = tuple(bulk_volume(n, key=str(2015 + i), attachment_every=0)
+                    for i, n in enumerate((150, 40, 40, 150, 150, 10)))
+    ctx = RenderContext(tmp_path, RenderOptions(timezone="UTC", pdf_workers=2))
+    pdf = PdfExporter()
+    closed = []
+    original_close = pdf.close
+    monkeypatch.setattr(pdf, "close", lambda: (closed.append(pdf._pool is not None),
+                                               original_close())[1])
+    jobs = [job for v in volumes for job in jobs_for(pdf, (v,))]
+    results = list(pdf.render_many(jobs, ctx))
+    assert [r.job for r in results] == jobs
+    assert all(r.data is not None and r.data.startswith(b"%PDF-") for r in results)
+    # budget 300 (2 workers x 150): [150, 100 (40), 100 (40)] then [150, 150] then [100]
+    assert closed.count(True) == 2
+    pdf.close()
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
     requests: ClassVar[list[str]] = []
 
