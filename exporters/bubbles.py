@@ -5,14 +5,14 @@ shrink-to-fit: it lays the text out for its min-content and max-content widths b
 laying it out for real, which was a quarter of PDF layout time (profiled). Two cases
 need none of that, and the exporter marks them with a class:
 
-- `short`: the text surely fits one line, so it is laid out `white-space: pre` (no line breaking
-  to try in either pass);
+- `short`: the text surely fits one line, so print.css lays the bubble out inline, as
+  text in its part, with padding standing in for the box: nothing to measure at all;
 - `long`: the text surely needs more than one line, so shrink-to-fit would give exactly
   the 75% maximum; print.css gives those bubbles `width: 75%`, which is the same box
-  with no measuring pass at all.
+  with no measuring pass.
 
 Anything in between keeps shrink-to-fit. "Surely" rests on bounds, never on estimates,
-so the rendered PDF is the same as without the classes.
+so the text lands where it would without the classes (tests/test_export_bubbles.py).
 """
 
 from __future__ import annotations

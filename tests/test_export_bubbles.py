@@ -39,7 +39,8 @@ def _volume() -> VolumeView:
     return with_volumes(bulk.conversation, [("2024", "2024", (*bulk.messages, *edges))])[0]
 
 
-def _text_boxes(html: str, ctx: RenderContext) -> list[tuple[Any, ...]]:
+def _layout(html: str, ctx: RenderContext) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every text box (page, x, y, width, text) and every bubble's painted rectangle."""
     from weasyprint import CSS, HTML
 
     folder = templates_folder(ctx.options)
@@ -47,18 +48,24 @@ def _text_boxes(html: str, ctx: RenderContext) -> list[tuple[Any, ...]]:
               + (folder / "print.css").read_text("utf-8"))
     document = HTML(string=html, base_url=ctx.archive_root.as_uri() + "/").render(
         stylesheets=[css])
-    boxes: list[tuple[Any, ...]] = []
+    texts: list[tuple[Any, ...]] = []
+    bubbles_drawn: list[tuple[Any, ...]] = []
 
     def walk(box: Any, page: int) -> None:
         if hasattr(box, "text"):
-            boxes.append((page, round(box.position_x, 3), round(box.position_y, 3),
+            texts.append((page, round(box.position_x, 3), round(box.position_y, 3),
                           round(box.width, 3), box.text))
+        element = getattr(box, "element", None)
+        if (element is not None and "bubble" in (element.get("class") or "").split()
+                and type(box).__name__ in ("InlineBlockBox", "InlineBox")):
+            bubbles_drawn.append((page, box.border_box_x(), box.border_box_y(),
+                                  box.border_width(), box.border_height()))
         for child in getattr(box, "children", ()):
             walk(child, page)
 
     for number, page in enumerate(document.pages):
         walk(page._page_box, number)
-    return boxes
+    return texts, bubbles_drawn
 
 
 def test_width_classes_change_no_glyph_position(tmp_path: Path) -> None:
@@ -66,10 +73,18 @@ def test_width_classes_change_no_glyph_position(tmp_path: Path) -> None:
     html = render_volume(_volume(), ctx, pdf=True)
     assert html.count('"bubble long"') > 40 and html.count('"bubble short"') > 40
     assert html.count('"bubble"') > 10  # the undecided middle is left to WeasyPrint
-    plain = html.replace('"bubble long"', '"bubble"').replace('"bubble short"', '"bubble"')
-    with_classes, without = _text_boxes(html, ctx), _text_boxes(plain, ctx)
-    assert len(with_classes) > 300
-    assert with_classes == without
+    plain = (html.replace('"bubble long"', '"bubble"').replace('"bubble short"', '"bubble"')
+             .replace('"part short"', '"part"'))
+    (texts, drawn), (plain_texts, plain_drawn) = _layout(html, ctx), _layout(plain, ctx)
+    assert len(texts) > 300
+    assert texts == plain_texts
+    # Each bubble's background is painted where the inline-block's was, to a point: an
+    # inline's painted height comes from its first font, so a line whose emoji or CJK
+    # glyphs came from a taller fallback font paints a fraction of a point shorter.
+    assert len(drawn) == len(plain_drawn)
+    for ours, theirs in zip(drawn, plain_drawn, strict=True):
+        assert ours[0] == theirs[0]
+        assert ours[1:] == pytest.approx(theirs[1:], abs=1.0), (ours, theirs)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
