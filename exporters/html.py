@@ -22,15 +22,17 @@ from coldtexts.view import ConversationView, VolumeRef, VolumeView
 
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
-from .html_rows import RowBuilder
+from .html_rows import RowBuilder, thread_html
 
 ASSETS = ("style.css", "filter.js")
+SHIPPED_TEMPLATES = Path(str(importlib.resources.files("coldtexts.templates")))
+MESSAGE_TEMPLATE = "message.html.j2"
 
 
 def templates_folder(options: RenderOptions) -> Path:
     if options.templates_dir is not None:
         return Path(options.templates_dir)
-    return Path(str(importlib.resources.files("coldtexts.templates")))
+    return SHIPPED_TEMPLATES
 
 
 @lru_cache(maxsize=8)
@@ -65,6 +67,22 @@ def _neighbours(conversation: ConversationView,
     return prev, nxt
 
 
+def shipped_messages(folder: Path) -> bool:
+    """True while `folder`'s message.html.j2 is the one shipped with coldtexts, so Python
+    may write the thread (html_rows.thread_html) in its place; a restyled copy keeps its
+    macro. Read on every call, as Jinja's loader would notice an edit."""
+    shipped = SHIPPED_TEMPLATES / MESSAGE_TEMPLATE
+    mine = folder / MESSAGE_TEMPLATE
+    return mine == shipped or _read(mine) == _read(shipped)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict[str, Any]:
     zone = ZoneInfo(ctx.options.timezone)
     conversation = volume.conversation
@@ -81,8 +99,18 @@ def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict
         "conversation": conversation, "volume": volume.volume,
         "span": span_text(volume.volume.first, volume.volume.last, zone),
         "prev": prev, "next": nxt, "timezone": ctx.options.timezone,
-        "rows": builder.rows(volume.messages),
+        **thread_or_rows(builder, volume, templates_folder(ctx.options), pdf=pdf),
     }
+
+
+def thread_or_rows(builder: RowBuilder, volume: VolumeView, folder: Path, *,
+                   pdf: bool) -> dict[str, Any]:
+    """The page's messages: the whole thread as markup written in Python, or the rows for
+    a restyled message.html.j2 to lay out (volume.html.j2 takes either)."""
+    if shipped_messages(folder):
+        return {"thread": thread_html(builder.iter_rows(volume.messages), pdf=pdf),
+                "rows": None}
+    return {"thread": None, "rows": builder.rows(volume.messages)}
 
 
 def render_volume(volume: VolumeView, ctx: RenderContext, *, pdf: bool = False) -> str:

@@ -7,11 +7,17 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from coldtexts.exporters.base import RenderContext, RenderOptions
-from coldtexts.exporters.html import HtmlExporter
+from coldtexts.exporters.html import (
+    HtmlExporter,
+    render_volume,
+    shipped_messages,
+    templates_folder,
+)
 
 from coldtexts.view import VolumeView
 from export_support import Page, render, showcase_archive
@@ -245,6 +251,41 @@ def test_a_restyled_copy_of_the_templates_is_used(archive: tuple, tmp_path: Path
     restyled = render("html", volumes[:1], RenderContext(ctx.archive_root, options))
     assert "<p>restyled</p>" in restyled["conversations/family/2024.html"].decode()
     assert HtmlExporter().fingerprint(options) != HtmlExporter().fingerprint(ctx.options)
+
+
+def templates_copy(folder: Path) -> Path:
+    shutil.copytree(HERE.parent / "templates", folder,
+                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    return folder
+
+
+def test_a_restyled_message_template_is_used(archive: tuple, tmp_path: Path) -> None:
+    volumes, ctx = archive[0], archive[1]
+    folder = templates_copy(tmp_path / "mine")
+    macro = folder / "message.html.j2"
+    macro.write_text(macro.read_text().replace('class="sender"', 'class="sender mine"'))
+    options = RenderOptions(timezone=ctx.options.timezone, templates_dir=folder)
+    restyled = render("html", volumes[:1], RenderContext(ctx.archive_root, options))
+    assert 'class="sender mine"' in restyled["conversations/family/2024.html"].decode()
+
+
+@pytest.mark.parametrize("previews", [True, False])
+def test_the_thread_written_in_python_is_the_message_macros(tmp_path: Path,
+                                                            previews: bool) -> None:
+    """html_rows.thread_html stands in for message.html.j2 while that is the shipped one;
+    a copy differing by a comment only makes the pages go through the macro: same bytes."""
+    volumes, ctx = showcase_archive(tmp_path / "archive", previews=previews)
+    volumes = (*volumes, bulk_volume(400, key="2026"))
+    folder = templates_copy(tmp_path / "tpl")
+    macro = folder / "message.html.j2"
+    macro.write_text(macro.read_text() + "{# a restyled copy #}\n")
+    assert shipped_messages(templates_folder(ctx.options))
+    assert not shipped_messages(folder)
+    by_macro = RenderContext(ctx.archive_root, replace(ctx.options, templates_dir=folder))
+    for volume in volumes:
+        for pdf in (False, True):
+            ours = render_volume(volume, ctx, pdf=pdf)
+            assert ours == render_volume(volume, by_macro, pdf=pdf), (volume.volume.key, pdf)
 
 
 def test_without_previews_images_link_their_original(tmp_path: Path) -> None:
