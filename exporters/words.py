@@ -23,6 +23,10 @@ REACTION_VERBS: dict[ReactionKind, str] = {
 
 AUDIO_EXPIRED = "expired (it was not kept)"
 
+#: "HH:MM" for every minute of the day, by hour * 60 + minute: a lookup instead of
+#: formatting two numbers for every message (about 0.8 µs each).
+CLOCK = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
+
 KIND_NOUNS = {"image": "photo", "video": "video", "audio": "audio", "sticker": "sticker",
               "file": "file"}
 
@@ -37,15 +41,22 @@ def service_label(service: str) -> str:
     return service
 
 
+# Module constants, not Service.X in the functions: looking a member up on its Enum class
+# costs about 0.2 µs, several times per message in every exporter (measured).
+_BLUE_SERVICES = (Service.IMESSAGE, Service.SATELLITE)
+_QUIET_SERVICES = (Service.IMESSAGE, "")
+_STICKER = ReactionKind.STICKER
+
+
 def is_blue(service: str) -> bool:
     """iMessage bubbles are blue; SMS, MMS and RCS are green."""
-    return service in (Service.IMESSAGE, Service.SATELLITE)
+    return service in _BLUE_SERVICES
 
 
 def reaction_phrase(reaction: ReactionView) -> str:
     """E.g. "❤️ Mom", "👍 You" or "sticker by Dad"."""
     who = "You" if reaction.is_from_me else reaction.sender_name
-    if reaction.kind is ReactionKind.STICKER:
+    if reaction.kind is _STICKER:
         return f"sticker by {who}"
     return f"{reaction.emoji} {who}"
 
@@ -76,9 +87,6 @@ def effect_words(message: Message) -> str | None:
     return f"sent with {message.effect}" if message.effect else None
 
 
-_QUIET_SERVICES = (Service.IMESSAGE, "")
-
-
 def status_words(view: MessageView) -> list[str]:
     """Flags worth saying next to a message."""
     message = view.message
@@ -92,6 +100,6 @@ def status_words(view: MessageView) -> list[str]:
         words.append("in Recently Deleted on the phone")
     if view.no_longer_on_device is not None:
         words.append(f"no longer on the phone since {view.no_longer_on_device.date().isoformat()}")
-    if message.service not in (Service.IMESSAGE, ""):
+    if message.service not in _QUIET_SERVICES:
         words.append(service_label(message.service))
     return words
