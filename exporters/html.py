@@ -26,7 +26,7 @@ from .html_rows import RowBuilder, thread_html
 
 ASSETS = ("style.css", "filter.js")
 SHIPPED_TEMPLATES = Path(str(importlib.resources.files("coldtexts.templates")))
-MESSAGE_TEMPLATE = "message.html.j2"
+THREAD_TEMPLATES = ("volume.html.j2", "message.html.j2")
 
 
 def templates_folder(options: RenderOptions) -> Path:
@@ -67,13 +67,13 @@ def _neighbours(conversation: ConversationView,
     return prev, nxt
 
 
-def shipped_messages(folder: Path) -> bool:
-    """True while `folder`'s message.html.j2 is the one shipped with coldtexts, so Python
-    may write the thread (html_rows.thread_html) in its place; a restyled copy keeps its
-    macro. Read on every call, as Jinja's loader would notice an edit."""
-    shipped = SHIPPED_TEMPLATES / MESSAGE_TEMPLATE
-    mine = folder / MESSAGE_TEMPLATE
-    return mine == shipped or _read(mine) == _read(shipped)
+def shipped_thread(folder: Path) -> bool:
+    """True while `folder`'s templates that lay out the thread (volume.html.j2's row loop,
+    message.html.j2) are the ones shipped with coldtexts, so Python may write the thread
+    in their place (html_rows.thread_html); a restyled copy of either keeps its say. Read
+    on every call, as Jinja's loader notices an edit too."""
+    return folder == SHIPPED_TEMPLATES or all(
+        _read(folder / name) == _read(SHIPPED_TEMPLATES / name) for name in THREAD_TEMPLATES)
 
 
 def _read(path: Path) -> bytes | None:
@@ -106,8 +106,8 @@ def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict
 def thread_or_rows(builder: RowBuilder, volume: VolumeView, folder: Path, *,
                    pdf: bool) -> dict[str, Any]:
     """The page's messages: the whole thread as markup written in Python, or the rows for
-    a restyled message.html.j2 to lay out (volume.html.j2 takes either)."""
-    if shipped_messages(folder):
+    restyled copy to lay out (volume.html.j2 takes either)."""
+    if shipped_thread(folder):
         return {"thread": thread_html(builder.iter_rows(volume.messages), pdf=pdf),
                 "rows": None}
     return {"thread": None, "rows": builder.rows(volume.messages)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import posixpath
 import re
 import shutil
@@ -15,7 +16,7 @@ from coldtexts.exporters.base import RenderContext, RenderOptions
 from coldtexts.exporters.html import (
     HtmlExporter,
     render_volume,
-    shipped_messages,
+    shipped_thread,
     templates_folder,
 )
 
@@ -269,23 +270,40 @@ def test_a_restyled_message_template_is_used(archive: tuple, tmp_path: Path) -> 
     assert 'class="sender mine"' in restyled["conversations/family/2024.html"].decode()
 
 
-@pytest.mark.parametrize("previews", [True, False])
-def test_the_thread_written_in_python_is_the_message_macros(tmp_path: Path,
-                                                            previews: bool) -> None:
-    """html_rows.thread_html stands in for message.html.j2 while that is the shipped one;
-    a copy differing by a comment only makes the pages go through the macro: same bytes."""
+@pytest.mark.parametrize(("previews", "restyled"), [(True, "message.html.j2"),
+                                                    (False, "message.html.j2"),
+                                                    (True, "volume.html.j2")])
+def test_the_thread_written_in_python_is_the_message_macros(tmp_path: Path, previews: bool,
+                                                            restyled: str) -> None:
+    """html_rows.thread_html stands in for the templates' row loop and message macro while
+    they are the shipped ones; a copy differing by a comment only makes the pages go
+    through the macro: same bytes."""
     volumes, ctx = showcase_archive(tmp_path / "archive", previews=previews)
     volumes = (*volumes, bulk_volume(400, key="2026"))
     folder = templates_copy(tmp_path / "tpl")
-    macro = folder / "message.html.j2"
-    macro.write_text(macro.read_text() + "{# a restyled copy #}\n")
-    assert shipped_messages(templates_folder(ctx.options))
-    assert not shipped_messages(folder)
+    template = folder / restyled
+    template.write_text(template.read_text() + "{# a restyled copy #}\n")
+    assert shipped_thread(templates_folder(ctx.options))
+    assert not shipped_thread(folder)
     by_macro = RenderContext(ctx.archive_root, replace(ctx.options, templates_dir=folder))
     for volume in volumes:
         for pdf in (False, True):
             ours = render_volume(volume, ctx, pdf=pdf)
             assert ours == render_volume(volume, by_macro, pdf=pdf), (volume.volume.key, pdf)
+
+
+def test_a_page_leaves_no_reference_cycle(archive: tuple) -> None:
+    """Rendering allocates too little for the collector to run often, so garbage in a
+    cycle (the page's context holding its thread, once) piled up a volume at a time."""
+    volumes, ctx = archive[0], archive[1]
+    render_volume(volumes[0], ctx)  # templates compiled and cached
+    gc.collect()
+    gc.disable()
+    try:
+        render_volume(volumes[0], ctx)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_without_previews_images_link_their_original(tmp_path: Path) -> None:
