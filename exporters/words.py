@@ -66,8 +66,21 @@ def reactions_sentence(reactions: tuple[ReactionView, ...]) -> str:
 
 
 def relative_link(from_folder: str, archive_path: str) -> str:
-    """A relative link from an output in `from_folder` to an archive path."""
-    return posixpath.relpath(archive_path, from_folder)
+    """A relative link from an output in `from_folder` to an archive path: what
+    posixpath.relpath gives, without the two getcwd() system calls it makes to anchor
+    both paths (a tenth of HTML rendering time, with a photo in every 40 messages)."""
+    start, path = from_folder.split("/"), archive_path.split("/")
+    if (not archive_path or from_folder.startswith("/") or archive_path.startswith("/")
+            or "." in start or ".." in start or "." in path or ".." in path):
+        return posixpath.relpath(archive_path, from_folder)  # paths to normalise first
+    start = [name for name in start if name]
+    path = [name for name in path if name]
+    common = 0
+    for mine, theirs in zip(start, path, strict=False):  # the shorter one bounds it
+        if mine != theirs:
+            break
+        common += 1
+    return "/".join([".."] * (len(start) - common) + path[common:]) or "."
 
 
 def attachment_words(view: AttachmentView, from_folder: str) -> str:

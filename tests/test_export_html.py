@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import posixpath
 import re
 import shutil
@@ -19,6 +20,7 @@ from coldtexts.exporters.html import (
     shipped_thread,
     templates_folder,
 )
+from coldtexts.exporters.words import relative_link
 
 from coldtexts.view import VolumeView
 from export_support import Page, render, showcase_archive
@@ -304,6 +306,17 @@ def test_a_page_leaves_no_reference_cycle(archive: tuple) -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_relative_links_are_what_posixpath_relpath_gives() -> None:
+    """words.relative_link skips relpath's getcwd() calls; every shape of path, with dots,
+    doubled or trailing slashes and absolute ones, still links the same."""
+    names = ["", ".", "..", "a", "b", "x.heic"]
+    paths = {prefix + "/".join(parts) for prefix in ("", "/") for count in range(3)
+             for parts in itertools.product(names, repeat=count)}
+    for start, path in itertools.product(sorted(paths), repeat=2):
+        if path:  # relpath refuses an empty path
+            assert relative_link(start, path) == posixpath.relpath(path, start), (start, path)
 
 
 def test_without_previews_images_link_their_original(tmp_path: Path) -> None:
