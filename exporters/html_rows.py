@@ -370,11 +370,11 @@ def _reply_html(reply: dict[str, Any], out: list[str]) -> None:
 
 
 def _text_html(p: dict[str, Any], out: list[str], me: bool) -> None:
-    time = p["time"]
-    out.append('<div class="part">')
+    time, fit = p["time"], p["fit"]
+    out.append('<div class="part short">' if fit == "short" else '<div class="part">')
     if time and me:
         out += '<span class="time">', _escape_repeated(time), "</span> "
-    out += ('<div class="bubble', f" {_escape_repeated(p['fit'])}" if p["fit"] else "",
+    out += ('<div class="bubble', f" {_escape_repeated(fit)}" if fit else "",
             '" dir="auto">', _markup(p["html"]), "</div>")
     if time and not me:
         out += ' <span class="time">', _escape_repeated(time), "</span>"
