@@ -22,7 +22,8 @@ from coldtexts.view import ConversationView, VolumeRef, VolumeView
 
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
-from .html_rows import RowBuilder, thread_html
+from .html_rows import RowBuilder
+from .html_thread import thread_html
 
 ASSETS = ("style.css", "filter.js")
 SHIPPED_TEMPLATES = Path(str(importlib.resources.files("coldtexts.templates")))
@@ -70,7 +71,7 @@ def _neighbours(conversation: ConversationView,
 def shipped_thread(folder: Path) -> bool:
     """True while `folder`'s templates that lay out the thread (volume.html.j2's row loop,
     message.html.j2) are the ones shipped with coldtexts, so Python may write the thread
-    in their place (html_rows.thread_html); a restyled copy of either keeps its say. Read
+    in their place (html_thread.thread_html); a restyled copy of either keeps its say. Read
     on every call, as Jinja's loader notices an edit too."""
     return folder == SHIPPED_TEMPLATES or all(
         _read(folder / name) == _read(SHIPPED_TEMPLATES / name) for name in THREAD_TEMPLATES)
@@ -127,7 +128,7 @@ class HtmlExporter:
 
     def fingerprint(self, options: RenderOptions) -> str:
         return fingerprint(self.name, options,
-                           [*module_files("html", "html_rows", "words", "media"),
+                           [*module_files("html", "html_rows", "html_thread", "words", "media"),
                             *template_files(options)])
 
     def render_many(self, jobs: Sequence[RenderJob], ctx: RenderContext) -> Iterator[RenderResult]:

@@ -277,7 +277,7 @@ def test_a_restyled_message_template_is_used(archive: tuple, tmp_path: Path) -> 
                                                     (True, "volume.html.j2")])
 def test_the_thread_written_in_python_is_the_message_macros(tmp_path: Path, previews: bool,
                                                             restyled: str) -> None:
-    """html_rows.thread_html stands in for the templates' row loop and message macro while
+    """html_thread.thread_html stands in for the templates' row loop and message macro while
     they are the shipped ones; a copy differing by a comment only makes the pages go
     through the macro: same bytes."""
     volumes, ctx = showcase_archive(tmp_path / "archive", previews=previews)
