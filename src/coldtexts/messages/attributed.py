@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from coldtexts.messages.models import Part, PartKind, TextRun
+from coldtexts.messages.models import Part, PartKind, TextRun, new_part, new_text_run
 from coldtexts.messages.typedstream import AttributedString, NSURLValue, utf16_length
 
 ATTACHMENT_CHAR = "\ufffc"
@@ -90,7 +90,8 @@ class _PartBuilder:
 
     def flush(self) -> None:
         if self.pending_runs and self.pending_index is not None:
-            self.parts.append(Part(self.pending_index, PartKind.TEXT, tuple(self.pending_runs)))
+            self.parts.append(new_part(self.pending_index, PartKind.TEXT,
+                                       tuple(self.pending_runs)))
         self.pending_runs = []
         self.pending_index = None
 
@@ -118,7 +119,7 @@ class _PartBuilder:
             self.flush()
         self.pending_index = index
         if _STYLE_KEYS.isdisjoint(attributes):  # the usual run: plain text
-            self.pending_runs.append(TextRun(text))
+            self.pending_runs.append(new_text_run(text))
             return
         mention = attributes.get(MENTION_KEY)
         if isinstance(mention, str) and mention:
@@ -127,7 +128,7 @@ class _PartBuilder:
         else:
             mention = None
         link = attributes.get(LINK_KEY)
-        self.pending_runs.append(TextRun(
+        self.pending_runs.append(new_text_run(
             text=text,
             bold=bool(_flag(attributes.get(BOLD_KEY))),
             italic=bool(_flag(attributes.get(ITALIC_KEY))),
@@ -197,7 +198,7 @@ def _single_text_part(text: str, attributes: Mapping[str, object],
         return None
     part = attributes.get(PART_KEY, 0)
     index = part if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else 0
-    return BodyInfo((Part(index, PartKind.TEXT, (TextRun(text),)),), text, {}, (),
+    return BodyInfo((new_part(index, PartKind.TEXT, (new_text_run(text),)),), text, {}, (),
                     tuple(attachment_guids))
 
 

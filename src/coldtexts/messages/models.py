@@ -15,6 +15,8 @@ from enum import StrEnum
 
 import msgspec
 
+from .fastbuild import fast_builder
+
 
 class Service(StrEnum):
     IMESSAGE = "iMessage"
@@ -249,6 +251,11 @@ class ReadProblem:
     guid: str | None
     detail: str
 
+
+# Constructors for the objects the sms.db reader makes once or more per message.
+new_message = fast_builder(Message)
+new_part = fast_builder(Part)
+new_text_run = fast_builder(TextRun)
 
 _ENCODER = msgspec.json.Encoder()
 _MESSAGE_DECODER = msgspec.json.Decoder(Message)

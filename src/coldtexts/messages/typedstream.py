@@ -30,6 +30,8 @@ from coldtexts.messages.typedstream_model import (
     AttributedString,
     AttributeRun,
     NSURLValue,
+    new_attribute_run,
+    new_attributed_string,
     utf16_length,
 )
 from coldtexts.messages.typedstream_objects import _root_state
@@ -150,7 +152,7 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
             text = _utf8(data[text_start:text_end])
             if text is None or utf16_length(text) != run_length:
                 return None
-            return AttributedString(one[0], text, (AttributeRun(run_length, one[1]),))
+            return new_attributed_string(one[0], text, (new_attribute_run(run_length, one[1]),))
     hit = _RUNS_CACHE.get((prefix, data[text_end:]))
     if hit is None:
         return None
@@ -158,7 +160,7 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
     text = _utf8(data[text_start:text_end])
     if text is None or utf16_length(text) != total:
         return None
-    return AttributedString(class_name, text, runs)
+    return new_attributed_string(class_name, text, runs)
 
 
 def _utf8(raw: bytes) -> str | None:
