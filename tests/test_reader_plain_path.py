@@ -103,3 +103,32 @@ def test_fast_builder_refuses_a_class_without_slots() -> None:
         fast_builder(Loose)
     assert fast_builder(Attachment)("g", None, None, None, None, None) == Attachment(
         "g", None, None, None, None, None)
+
+
+def test_cached_one_run_equals_decoding() -> None:
+    from coldtexts.fixtures.typedstream_writer import encode_attributed_body
+    from coldtexts.messages.typedstream import (
+        cached_one_run,
+        clear_cache,
+        decode_attributed_body,
+        utf16_length,
+    )
+
+    part = "__kIMMessagePartAttributeName"
+    clear_cache()
+    texts = ["hello", "café \U0001f600 again", "x" * 300, "second part"]
+    blobs = [encode_attributed_body(t, [(utf16_length(t), {part: 1})]) for t in texts]
+    assert cached_one_run(blobs[0]) is None  # nothing cached yet
+    decode_attributed_body(blobs[0])  # learns the shape
+    for text, blob in zip(texts, blobs, strict=True):
+        found = cached_one_run(blob)
+        body = decode_attributed_body(blob)
+        if found is not None:
+            assert found == (body.text, body.runs[0].attributes) and found[0] == text
+    assert cached_one_run(blobs[1]) is not None
+    bold = encode_attributed_body("ab", [(1, {part: 0, "__kIMTextBoldAttributeName": 1}),
+                                         (1, {part: 0})])
+    decode_attributed_body(bold)
+    assert cached_one_run(bold) is None  # two runs: not a one-run shape
+    assert cached_one_run(blobs[0][:-3]) is None  # damaged: left to the decoder
+    clear_cache()

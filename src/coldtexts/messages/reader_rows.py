@@ -7,7 +7,7 @@ recorded as a ReadProblem and the message is kept with whatever the plain column
 from __future__ import annotations
 
 import plistlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +34,7 @@ from .models import (
 )
 from .plists import parse_balloon_bundle_id, parse_payload, parse_summary_info
 from .reader_query import PLAIN_FIELDS, F
-from .typedstream import AttributedString, decode_attributed_body
+from .typedstream import AttributedString, cached_one_run, decode_attributed_body
 
 Row = Sequence[Any]
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -213,6 +213,12 @@ class RowConverter:
         """Parts, plain text, attachments (in body order) and whether the attributedBody
         could not be decoded."""
         if blob:
+            if not attachments:  # the commonest body: its shape cached, one plain run
+                cached = cached_one_run(blob)
+                if cached is not None:
+                    simple = plain_text_part(*cached)
+                    if simple is not None:
+                        return (simple,), cached[0], attachments, False
             try:
                 body = decode_attributed_body(blob if type(blob) is bytes else bytes(blob))
                 if not attachments:
@@ -305,11 +311,14 @@ def single_text_part(body: AttributedString) -> Part | None:
     gives for such a body (tested), about three times faster."""
     if len(body.runs) != 1:
         return None
-    attributes = body.runs[0].attributes
+    return plain_text_part(body.text, body.runs[0].attributes)
+
+
+def plain_text_part(text: str, attributes: Mapping[str, object]) -> Part | None:
+    """single_text_part for a one-run body given as its text and attributes."""
     if len(attributes) != 1:
         return None
     index = attributes.get(PART_KEY)
-    text = body.text
     if (type(index) is not int or index < 0 or not text or "\ufffc" in text
             or "\ufffd" in text):
         return None
