@@ -55,8 +55,10 @@ class SmsDatabase:
         self._with_attachments = self._attachment_message_ids()
         self._attachment_sql = self.schema.attachment_select()
         self._full_row_sql = self.schema.message_by_rowid()
+        # Recently Deleted parts are few (kept ~30 days), so they are held by message.
+        self._deleted_parts = self._recoverable_parts()
         self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
-                                       self.problems)
+                                       self.problems, self._deleted_parts)
 
     @classmethod
     def open(cls, path: Path, contacts: ContactBook | None = None) -> SmsDatabase:
@@ -145,10 +147,11 @@ class SmsDatabase:
         converter = self._converter
         plain, full_row = converter.plain_message, self._full_row
         flag = P["needs_full_row"]
+        with_deleted_parts = self._deleted_parts.keys()
         rows = self._grouped_rows(self.schema.plain_message_select(), P["chat_id"],
                                   P["deleted_chat_id"])
         for row, chats, deleted in rows:
-            if row[flag]:
+            if row[flag] or row[0] in with_deleted_parts:
                 yield converter.message(full_row(row[0]), chats, deleted)
             else:
                 yield plain(row, chats, deleted)
@@ -222,6 +225,17 @@ class SmsDatabase:
     def _message_exists(self, guid: str) -> bool:
         return self._connection.execute(
             "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
+
+    def _recoverable_parts(self) -> dict[int, list[tuple[Any, ...]]]:
+        """recoverable_message_part rows by message ROWID, in part order."""
+        sql = self.schema.recoverable_part_select()
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        if sql is None:
+            return found
+        for message_id, *rest in self._connection.execute(sql):
+            if isinstance(message_id, int):
+                found.setdefault(message_id, []).append(tuple(rest))
+        return found
 
     def _attachment_message_ids(self) -> frozenset[int]:
         if "message_attachment_join" not in self.schema.tables:

@@ -50,6 +50,8 @@ ORDINARY_ASSOCIATED_TYPES = (0, 2, 3)
 TAPBACK_PREDICATE = ("(m.associated_message_type = 1000 OR "
                      "m.associated_message_type BETWEEN 2000 AND 3999)")
 
+RECOVERABLE_PART_FIELDS = ("message_id", "chat_id", "part_index", "delete_date", "part_text")
+
 ATTACHMENT_FIELDS = (
     "guid", "filename", "transfer_name", "mime_type", "uti", "total_bytes", "is_sticker",
     "hide_attachment", "created_date", "sticker_user_info", "emoji_image_short_description",
@@ -65,17 +67,21 @@ class Schema:
     attachment: frozenset[str]
     chat: frozenset[str]
     recoverable_rows: bool = False  # chat_recoverable_message_join has any row
+    # recoverable_message_part's columns when it has any row (iOS 16+ deleted parts)
+    recoverable_part: frozenset[str] = frozenset()
 
     @classmethod
     def probe(cls, connection: sqlite3.Connection) -> Schema:
         tables = table_names(connection)
-        recoverable = "chat_recoverable_message_join" in tables and connection.execute(
-            "SELECT EXISTS (SELECT 1 FROM chat_recoverable_message_join)").fetchone()[0] == 1
         return cls(tables=tables,
                    message=table_columns(connection, "message"),
                    attachment=table_columns(connection, "attachment"),
                    chat=table_columns(connection, "chat"),
-                   recoverable_rows=recoverable)
+                   recoverable_rows=_has_rows(connection, tables,
+                                              "chat_recoverable_message_join"),
+                   recoverable_part=table_columns(connection, "recoverable_message_part")
+                   if _has_rows(connection, tables, "recoverable_message_part")
+                   else frozenset())
 
     @property
     def has_tapbacks(self) -> bool:
@@ -86,6 +92,20 @@ class Schema:
         """Recently Deleted rows to join (the table exists and is not empty: an empty one
         would only cost a lookup per message)."""
         return self.recoverable_rows
+
+    def recoverable_part_select(self) -> str | None:
+        """The deleted parts (message_id, chat_id, part_index, delete_date, part_text), by
+        message then part; None when there are none or the table lacks what identifies
+        a part."""
+        columns = self.recoverable_part
+        if not {"message_id", "part_text"} <= columns:
+            return None
+        fields = [name if name in columns else f"NULL AS {name}"
+                  for name in RECOVERABLE_PART_FIELDS]
+        order = ", ".join(name for name in ("message_id", "part_index", "chat_id")
+                          if name in columns)
+        return (f"SELECT {', '.join(fields)} FROM recoverable_message_part "
+                f"ORDER BY {order}")
 
     def message_select(self, *, tapbacks: bool) -> str:
         """Messages (tapbacks=False) or tapback rows (True), ordered by date then ROWID.
@@ -169,6 +189,11 @@ class Schema:
         wanted = ("ROWID", "guid", "chat_identifier", "service_name", "display_name", "style")
         fields = [name if name in self.chat else f"NULL AS {name}" for name in wanted]
         return f"SELECT {', '.join(fields)} FROM chat ORDER BY ROWID"
+
+
+def _has_rows(connection: sqlite3.Connection, tables: frozenset[str], table: str) -> bool:
+    return table in tables and connection.execute(
+        f'SELECT EXISTS (SELECT 1 FROM "{table}")').fetchone()[0] == 1
 
 
 def _truthy(column: str) -> str:

@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import UNSET, UnsetType
+
 from ..errors import UndecodableError
 from . import classify
 from .attributed import PART_KEY, body_parts, plain_text_parts
@@ -19,6 +21,7 @@ from .dates import apple_time
 from .models import (
     AppMessage,
     Attachment,
+    DeletedPart,
     EventKind,
     GroupEvent,
     LinkPreview,
@@ -32,7 +35,15 @@ from .models import (
     new_part,
     new_text_run,
 )
-from .plists import parse_balloon_bundle_id, parse_payload, parse_summary_info
+from .plists import (
+    PollOptions,
+    parse_balloon_bundle_id,
+    parse_payload,
+    parse_summary_info,
+    payload_poll_content,
+    poll_options,
+    vote_app,
+)
 from .reader_query import PLAIN_FIELDS, F
 from .typedstream import AttributedString, cached_one_run, decode_attributed_body
 
@@ -91,12 +102,17 @@ class RowConverter:
 
     def __init__(self, handles: dict[int, str], chats: dict[int, str],
                  attachments: Callable[[int], list[Attachment]],
-                 problems: list[ReadProblem]) -> None:
+                 problems: list[ReadProblem],
+                 deleted_parts: Mapping[int, Sequence[tuple[Any, ...]]] | None = None) -> None:
         self.handles = handles
         self.chats = chats
         self.attachments = attachments
         self.problems = problems
+        # recoverable_message_part rows (chat_id, part_index, delete_date, part_text) by
+        # message ROWID; a message with any is built by message(), never plain_message().
+        self.deleted_parts = deleted_parts or {}
         self._services: dict[tuple[Any, bool, bool], str] = {}
+        self._poll_options: dict[str, PollOptions] = {}  # poll GUID -> its options' texts
 
     def message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]) -> Message:
         guid = str(row[_GUID])
@@ -148,6 +164,7 @@ class RowConverter:
             owner_address=row[_OWNER] or None,
             body_undecodable=undecodable,
             extra={k: str(v) for k, v in extra.items()} if extra else {},
+            deleted_parts=self._deleted_parts(row[_ROWID], guid),
             **fields)
 
     def plain_message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]
@@ -238,6 +255,32 @@ class RowConverter:
         plain = plain_text_parts(text_column, [a.guid for a in attachments])
         return plain.parts, plain.text, attachments, False
 
+    def _deleted_parts(self, rowid: Any, guid: str) -> tuple[DeletedPart, ...] | UnsetType:
+        rows = self.deleted_parts.get(rowid) if self.deleted_parts else None
+        if not rows:
+            return UNSET
+        return tuple(self._deleted_part(guid, *row) for row in rows)
+
+    def _deleted_part(self, guid: str, chat_id: Any, part_index: Any, delete_date: Any,
+                      part_text: Any) -> DeletedPart:
+        """One recoverable_message_part row. part_text is read like an attributedBody;
+        stored as text it is taken as the part's text; anything else is kept raw."""
+        index = part_index if type(part_index) is int and part_index >= 0 else 0
+        chat_guid = self.chats.get(chat_id) if type(chat_id) is int else None
+        when = _time(delete_date) if type(delete_date) in (int, float) else None
+        if isinstance(part_text, str):
+            plain = plain_text_parts(part_text, [])
+            return DeletedPart(index, chat_guid, when, plain.text, plain.parts)
+        blob = bytes(part_text) if isinstance(part_text, bytes | bytearray | memoryview) else b""
+        try:
+            info = body_parts(decode_attributed_body(blob), [])
+        except UndecodableError as exc:
+            self.problems.append(ReadProblem(
+                "undecodable_body", guid, f"deleted part {index} (recoverable_message_part): "
+                f"{exc}"))
+            return DeletedPart(index, chat_guid, when, undecodable=True, raw=blob)
+        return DeletedPart(index, chat_guid, when, info.text, info.parts)
+
     def _balloon(self, guid: str, raw_bundle: str, payload: Any, text: str) -> dict[str, Any]:
         bundle = parse_balloon_bundle_id(raw_bundle)
         kind, words = RAW_PAYLOAD_APPS.get(bundle, ("app", bundle))
@@ -254,7 +297,28 @@ class RowConverter:
                                       raw_payload=bytes(payload))}
         link: LinkPreview | None = info.link_preview
         app: AppMessage | None = info.app
+        if app is not None and app.kind == "poll":
+            self._remember_poll(guid, bytes(payload))
         return {"link_preview": link, "app": app}
+
+    def _remember_poll(self, guid: str, payload: bytes) -> None:
+        """Keep a poll's option texts (polls are few) so later votes can name them."""
+        try:
+            content = payload_poll_content(payload)
+        except UndecodableError:
+            return
+        if content is not None:
+            self._poll_options[guid] = {ident: text for ident, text in poll_options(content)
+                                        if ident is not None}
+
+    def _vote(self, guid: str, payload: Any, poll_guid: str | None) -> AppMessage | None:
+        if not payload:
+            return None
+        options = self._poll_options.get(poll_guid, {}) if poll_guid else {}
+        try:
+            return vote_app(bytes(payload), options)
+        except UndecodableError:
+            return None  # already reported when the row has a bundle; else words suffice
 
     def _edits(self, guid: str, blob: Any) -> dict[str, Any]:
         if not blob:
@@ -294,7 +358,10 @@ class RowConverter:
             return {}
         if code == classify.POLL_VOTE:
             target = classify.parse_associated_guid(row[F["associated_message_guid"]])
-            if fields.get("app") is None:
+            vote = self._vote(guid, row[_PAYLOAD], target.guid if target else None)
+            if vote is not None:
+                fields["app"] = vote
+            elif fields.get("app") is None:
                 fields["app"] = AppMessage(bundle_id="com.apple.messages.Polls",
                                            kind="poll_vote", description="Voted in a poll")
             if target is not None:
