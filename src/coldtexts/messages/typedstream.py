@@ -170,11 +170,20 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
 
 def _one_run_from_cache(data: bytes, prefix: bytes
                         ) -> tuple[str, Mapping[str, object]] | None:
-    """(text, attributes) of a body of a cached one-run shape, or None."""
-    text_span = _text_span(data, len(prefix))
-    if text_span is None:
-        return None
-    text_start, text_end = text_span
+    """(text, attributes) of a body of a cached one-run shape, or None. The same steps
+    as _from_cache's first branch, with the commonest text (shorter than 128 bytes,
+    ASCII) read inline: this runs for most messages."""
+    start = len(prefix)
+    head = data[start] if start < len(data) else _NIL
+    if head < 0x80:
+        text_start, text_end = start + 1, start + 1 + head
+        if text_end > len(data):
+            return None
+    else:
+        text_span = _text_span(data, start)
+        if text_span is None:
+            return None
+        text_start, text_end = text_span
     split = _first_run_length(data, text_end)
     if split is None:
         return None
@@ -182,8 +191,11 @@ def _one_run_from_cache(data: bytes, prefix: bytes
     one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
     if one is None:
         return None
-    text = _utf8(data[text_start:text_end])
-    if text is None or utf16_length(text) != run_length:
+    try:
+        text = data[text_start:text_end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if (len(text) if text.isascii() else utf16_length(text)) != run_length:
         return None
     return text, one[1]
 
