@@ -218,9 +218,12 @@ class SmsDatabase:
     def _full_row(self, rowid: int) -> Any:
         """The message_select columns of one message (its chat columns NULL)."""
         try:
-            return self._connection.execute(self._full_row_sql, (rowid,)).fetchone()
+            row = self._connection.execute(self._full_row_sql, (rowid,)).fetchone()
         except sqlite3.DatabaseError as exc:
             raise _corrupt(self._name, exc) from exc
+        if row is None:  # the date index lists a row the table lacks
+            raise _corrupt(self._name, sqlite3.DatabaseError(f"message {rowid} is missing"))
+        return row
 
     def _message_exists(self, guid: str) -> bool:
         return self._connection.execute(
