@@ -15,7 +15,9 @@ Schema (format version 1; keys are never renamed, new keys may appear):
                  actor_is_me, target, title, detail}, app{bundle_id, kind, description,
                  app_name, url, fields, raw_payload (base64)}, link_preview{...},
                  is_audio_message, audio_expired, failed, deleted_on_device, filtered,
-                 owner_address, body_undecodable, extra}>,
+                 owner_address, body_undecodable, extra, and only when the phone
+                 holds some: deleted_parts[{index, chat_guid, deleted, text, parts,
+                 undecodable, raw (base64)}]}>,
      "attachments": [{"guid", "kind", "path" (archive-relative, null when missing),
                       "sha256", "size", "mime", "missing_reason"}],
      "reactions": [{"kind", "emoji", "sender_name", "is_from_me", "part"}],

@@ -104,13 +104,17 @@ def status_words(view: MessageView) -> list[str]:
     """Flags worth saying next to a message."""
     message = view.message
     if not (message.failed or message.deleted_on_device or view.no_longer_on_device
-            or message.service not in _QUIET_SERVICES):
+            or message.deleted_parts or message.service not in _QUIET_SERVICES):
         return []  # the common case, cheaply
     words: list[str] = []
     if message.failed:
         words.append("not delivered")
     if message.deleted_on_device:
         words.append("in Recently Deleted on the phone")
+    if message.deleted_parts:
+        count = len(message.deleted_parts)
+        words.append(f"{'a part' if count == 1 else f'{count} parts'} deleted, "
+                     "in Recently Deleted on the phone")
     if view.no_longer_on_device is not None:
         words.append(f"no longer on the phone since {view.no_longer_on_device.date().isoformat()}")
     if message.service not in _QUIET_SERVICES:

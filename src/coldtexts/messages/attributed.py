@@ -12,8 +12,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from coldtexts.messages.models import Part, PartKind, TextRun
-from coldtexts.messages.typedstream import AttributedString, NSURLValue, utf16_length
+from coldtexts.messages.models import Part, PartKind, TextRun, new_part, new_text_run
+from coldtexts.messages.typedstream import (
+    AttributedString,
+    AttributeRun,
+    NSURLValue,
+    utf16_length,
+)
 
 ATTACHMENT_CHAR = "\ufffc"
 APP_CHAR = "\ufffd"
@@ -67,16 +72,35 @@ def _utf16_slices(text: str, lengths: Sequence[int]) -> Iterator[str]:
             yield text[start : start + length]
             start += length
         return
+    units = text.encode("utf-16-le", "surrogatepass")
+    if not _splits_a_pair(units, lengths):  # cut the UTF-16 itself, in C
+        start = 0
+        for length in lengths:
+            end = start + 2 * length
+            yield units[start:end].decode("utf-16-le", "surrogatepass")
+            start = end
+        return
     position = 0
     owed = 0  # units already consumed by a pair split across a run boundary
     for length in lengths:
-        units = owed
+        units_seen = owed
         start = position
-        while units < length and position < len(text):
-            units += 2 if ord(text[position]) > 0xFFFF else 1
+        while units_seen < length and position < len(text):
+            units_seen += 2 if ord(text[position]) > 0xFFFF else 1
             position += 1
-        owed = units - length if units > length else 0
+        owed = units_seen - length if units_seen > length else 0
         yield text[start:position]
+
+
+def _splits_a_pair(units: bytes, lengths: Sequence[int]) -> bool:
+    """Whether a run boundary falls inside a surrogate pair (then the character goes
+    whole to the earlier run, which slicing the UTF-16 would not do)."""
+    end = 0
+    for length in lengths:
+        end += 2 * length
+        if end + 1 < len(units) and 0xDC <= units[end + 1] <= 0xDF:  # a low surrogate
+            return True
+    return False
 
 
 class _PartBuilder:
@@ -90,7 +114,8 @@ class _PartBuilder:
 
     def flush(self) -> None:
         if self.pending_runs and self.pending_index is not None:
-            self.parts.append(Part(self.pending_index, PartKind.TEXT, tuple(self.pending_runs)))
+            self.parts.append(new_part(self.pending_index, PartKind.TEXT,
+                                       tuple(self.pending_runs)))
         self.pending_runs = []
         self.pending_index = None
 
@@ -117,26 +142,7 @@ class _PartBuilder:
         if self.pending_index is not None and self.pending_index != index:
             self.flush()
         self.pending_index = index
-        if _STYLE_KEYS.isdisjoint(attributes):  # the usual run: plain text
-            self.pending_runs.append(TextRun(text))
-            return
-        mention = attributes.get(MENTION_KEY)
-        if isinstance(mention, str) and mention:
-            if mention not in self.mentions:
-                self.mentions.append(mention)
-        else:
-            mention = None
-        link = attributes.get(LINK_KEY)
-        self.pending_runs.append(TextRun(
-            text=text,
-            bold=bool(_flag(attributes.get(BOLD_KEY))),
-            italic=bool(_flag(attributes.get(ITALIC_KEY))),
-            underline=bool(_flag(attributes.get(UNDERLINE_KEY))),
-            strikethrough=bool(_flag(attributes.get(STRIKETHROUGH_KEY))),
-            effect=effect_name(attributes.get(EFFECT_KEY)),
-            link=_link(link),
-            mention=mention,
-        ))
+        self.pending_runs.append(_text_run(text, attributes, self.mentions))
 
     def add_piece(self, index: int, text: str, attributes: Mapping[str, object]) -> None:
         """A run's text, split at placeholders (a run normally holds one or none)."""
@@ -158,6 +164,28 @@ class _PartBuilder:
                         tuple(self.available))
 
 
+def _text_run(text: str, attributes: Mapping[str, object], mentions: list[str]) -> TextRun:
+    """One run of text with its styles; a confirmed mention is added to `mentions`."""
+    if _STYLE_KEYS.isdisjoint(attributes):  # the usual run: plain text
+        return new_text_run(text)
+    mention = attributes.get(MENTION_KEY)
+    if isinstance(mention, str) and mention:
+        if mention not in mentions:
+            mentions.append(mention)
+    else:
+        mention = None
+    return new_text_run(
+        text,
+        bool(_flag(attributes.get(BOLD_KEY))),
+        bool(_flag(attributes.get(ITALIC_KEY))),
+        bool(_flag(attributes.get(UNDERLINE_KEY))),
+        bool(_flag(attributes.get(STRIKETHROUGH_KEY))),
+        effect_name(attributes.get(EFFECT_KEY)),
+        _link(attributes.get(LINK_KEY)),
+        mention,
+    )
+
+
 def _flag(value: object) -> bool:
     return value is not None and value is not False and value != 0
 
@@ -177,15 +205,42 @@ def body_parts(body: AttributedString, attachment_guids: Sequence[str]) -> BodyI
         simple = _single_text_part(body.text, body.runs[0].attributes, attachment_guids)
         if simple is not None:
             return simple
+    pieces = _utf16_slices(body.text, [run.length for run in body.runs])
+    if ATTACHMENT_CHAR not in body.text and APP_CHAR not in body.text:
+        return _text_only_parts(body.runs, pieces, attachment_guids)
     builder = _PartBuilder(attachment_guids)
     index = 0
-    pieces = _utf16_slices(body.text, [run.length for run in body.runs])
     for run, piece in zip(body.runs, pieces, strict=True):
         part = run.attributes.get(PART_KEY)
         if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
             index = part
         builder.add_piece(index, piece, run.attributes)
     return builder.result()
+
+
+def _text_only_parts(runs: Sequence[AttributeRun], pieces: Iterator[str],
+                     attachment_guids: Sequence[str]) -> BodyInfo:
+    """What _PartBuilder makes of runs without placeholders (formatted text, links, data
+    detectors), without its per-piece dispatch: consecutive runs of one part index make
+    one text part."""
+    parts: list[Part] = []
+    mentions: list[str] = []
+    pending: list[TextRun] = []
+    pending_index = index = 0
+    for run, piece in zip(runs, pieces, strict=True):
+        attributes = run.attributes
+        part = attributes.get(PART_KEY)
+        if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
+            index = part
+        if pending and pending_index != index:
+            parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
+            pending = []
+        pending_index = index
+        pending.append(_text_run(piece, attributes, mentions))
+    if pending:
+        parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
+    plain = "\n".join(part.text for part in parts)
+    return BodyInfo(tuple(parts), plain, {}, tuple(mentions), tuple(attachment_guids))
 
 
 def _single_text_part(text: str, attributes: Mapping[str, object],
@@ -197,7 +252,7 @@ def _single_text_part(text: str, attributes: Mapping[str, object],
         return None
     part = attributes.get(PART_KEY, 0)
     index = part if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else 0
-    return BodyInfo((Part(index, PartKind.TEXT, (TextRun(text),)),), text, {}, (),
+    return BodyInfo((new_part(index, PartKind.TEXT, (new_text_run(text),)),), text, {}, (),
                     tuple(attachment_guids))
 
 

@@ -14,6 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import msgspec
+from msgspec import UNSET, UnsetType
+
+from .fastbuild import fast_builder
 
 
 class Service(StrEnum):
@@ -190,6 +193,21 @@ class AppMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class DeletedPart:
+    """A part of a message the owner deleted on the phone while the rest of the message
+    stayed: iOS 16+ keeps it in Recently Deleted (`recoverable_message_part`) for about
+    30 days. Its content is decoded from `part_text` like an attributedBody."""
+
+    index: int  # the body-part index it had (part_index)
+    chat_guid: str | None  # the chat it was deleted from
+    deleted: datetime | None  # delete_date
+    text: str = ""  # its plain text (empty for an attachment or an undecodable part)
+    parts: tuple[Part, ...] = ()  # as decoded from part_text
+    undecodable: bool = False  # part_text could not be read: kept in raw
+    raw: bytes | None = None  # part_text verbatim when undecodable
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     guid: str
     rowid: int  # sms.db ROWID in the source backup: diagnostics only, never a key
@@ -222,6 +240,10 @@ class Message:
     owner_address: str | None = None  # destination_caller_id: the owner's number or email
     body_undecodable: bool = False  # attributedBody present but undecodable
     extra: dict[str, str] = field(default_factory=dict)  # unknown type codes, kept in words
+    # Parts deleted on the phone, still in Recently Deleted. UNSET (not encoded at all)
+    # when there are none, so the JSON, and the archive's content hashes, of every other
+    # message stay what they were before this field existed; falsy like an empty tuple.
+    deleted_parts: tuple[DeletedPart, ...] | UnsetType = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +271,11 @@ class ReadProblem:
     guid: str | None
     detail: str
 
+
+# Constructors for the objects the sms.db reader makes once or more per message.
+new_message = fast_builder(Message)
+new_part = fast_builder(Part)
+new_text_run = fast_builder(TextRun)
 
 _ENCODER = msgspec.json.Encoder()
 _MESSAGE_DECODER = msgspec.json.Decoder(Message)

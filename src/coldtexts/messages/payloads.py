@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote_to_bytes, urlsplit
 
 from coldtexts.errors import UndecodableError
 from coldtexts.messages.models import AppMessage, LinkPreview
@@ -16,6 +19,7 @@ URL_PROVIDER = "com.apple.messages.URLBalloonProvider"
 HANDWRITING = "com.apple.Handwriting.HandwritingProvider"
 DIGITAL_TOUCH = "com.apple.DigitalTouchBalloonProvider"
 FITNESS_RECEIVER = "$(kIMTranscriptPluginBreadcrumbTextReceiverIdentifier)"
+POLLS = "com.apple.messages.Polls"
 
 #: parsed bundle id -> (kind, words used when the payload says nothing better)
 APP_KINDS: dict[str, tuple[str, str]] = {
@@ -63,7 +67,7 @@ def parse_payload(bundle_id: str | None, blob: bytes, *, text: str = "") -> Payl
     if isinstance(metadata, dict) and (bundle in ("", URL_PROVIDER) or "an" not in root):
         preview = _link_preview(metadata)
         return PayloadInfo(preview, _url_override(bundle or URL_PROVIDER, metadata, preview))
-    return PayloadInfo(None, _template_app(bundle or "unknown", root, text))
+    return PayloadInfo(None, _template_app(bundle or "unknown", root, text, bytes(blob)))
 
 
 # -- link previews --------------------------------------------------------------------
@@ -144,7 +148,7 @@ _CAPTION_KEYS = ("caption", "subcaption", "secondary-subcaption", "tertiary-subc
                  "image-title", "image-subtitle")
 
 
-def _template_app(bundle: str, root: dict[str, Any], text: str) -> AppMessage:
+def _template_app(bundle: str, root: dict[str, Any], text: str, blob: bytes) -> AppMessage:
     kind, default_words = APP_KINDS.get(bundle, ("app", ""))
     app_name = _text(root.get("an"))
     user_info = root.get("userInfo")
@@ -166,6 +170,10 @@ def _template_app(bundle: str, root: dict[str, Any], text: str) -> AppMessage:
              or _placeholder_free(text) or default_words or f"{app_name or bundle} message")
     if kind == "check_in":
         words = words if words.lower().startswith("check") else f"Check In: {words}"
+    if kind == "poll" and raw_url:
+        poll = _poll_app(bundle, app_name, raw_url, blob)
+        if poll is not None:
+            return poll
     return AppMessage(bundle, kind, words, app_name=app_name, url=url,
                       fields=tuple(fields))
 
@@ -191,6 +199,131 @@ def _query_fields(kind: str, query: str) -> list[tuple[str, str]]:
                 sent = None
             fields.append(("sendDate", sent.isoformat() if sent else value))
     return fields
+
+
+# -- polls (iOS 26) ---------------------------------------------------------------------
+# smsdb.md does not describe the poll payload beyond "NSKeyedArchiver". Public third-party
+# code reads its `URL` as a `data:` URL holding JSON: a poll's title and
+# `orderedPollOptions` (each an `optionIdentifier` and its text), or a vote row's `votes`
+# (`voteOptionIdentifier`, `participantHandle`, `eventType`), at the top level or under
+# `item`. Only what is found is described, and the raw payload is always kept.
+PollOptions = dict[str, str]  # optionIdentifier -> text
+
+
+def poll_content(url: str) -> dict[str, Any] | None:
+    """The JSON object a poll payload's `data:` URL holds (under `item` when wrapped)."""
+    if not url.startswith("data:") or "," not in url:
+        return None
+    header, _, data = url[5:].partition(",")
+    # The whole data first; then without a "?query", which third-party writers append.
+    for text in dict.fromkeys((data, data.split("?", 1)[0])):
+        raw = unquote_to_bytes(text)
+        for candidate in ((_base64(raw),) if header.endswith(";base64") else
+                          (raw, _base64(raw))):
+            found = _json_object(candidate)
+            if found is not None:
+                item = found.get("item")
+                return item if isinstance(item, dict) else found
+    return None
+
+
+def _json_object(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        found = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile payload nests deep
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _base64(data: bytes) -> bytes | None:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def poll_options(content: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(optionIdentifier, text) of each option of a poll definition, in order."""
+    options = content.get("orderedPollOptions")
+    found: list[tuple[str | None, str]] = []
+    if not isinstance(options, list):
+        return found
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        text = _text(option.get("text")) or _text(option.get("pollOptionText"))
+        if text is not None:
+            ident = option.get("optionIdentifier")
+            found.append((ident if isinstance(ident, str) else None, text))
+    return found
+
+
+def _poll_app(bundle: str, app_name: str | None, url: str, blob: bytes) -> AppMessage | None:
+    content = poll_content(url)
+    if content is None:
+        return None
+    title = _text(content.get("title")) or _text(content.get("question"))
+    options = poll_options(content)
+    if title is None and not options:
+        return None  # a vote or something else: described generically
+    fields: list[tuple[str, str]] = []
+    if title:
+        fields.append(("Question", title))
+    fields.extend((f"Option {number}", text) for number, (_, text) in enumerate(options, 1))
+    creator = _text(content.get("creatorHandle"))
+    if creator:
+        fields.append(("Created by", creator))
+    words = f"Poll: {title}" if title else "Poll"
+    if options:
+        words += " (" + ", ".join(text for _, text in options) + ")"
+    return AppMessage(bundle, "poll", words, app_name=app_name, fields=tuple(fields),
+                      raw_payload=blob)
+
+
+def payload_poll_content(blob: bytes) -> dict[str, Any] | None:
+    """The poll JSON of a poll or vote row's payload_data, None when it has none.
+    Raises UndecodableError when the payload is not a keyed archive."""
+    root = unarchive_keyed(blob, "payload_data")
+    url = _url_string(root.get("URL")) if isinstance(root, dict) else None
+    return poll_content(url) if url else None
+
+
+def vote_app(blob: bytes, options: PollOptions) -> AppMessage | None:
+    """A vote row (associated_message_type 4000) in words, its option identifiers named
+    from the poll's `options` when known; None when the payload holds no votes."""
+    content = payload_poll_content(blob)
+    votes = poll_votes(content) if content is not None else []
+    if not votes:
+        return None
+    said: list[str] = []
+    fields: list[tuple[str, str]] = []
+    for option, voter, event in votes:
+        choice = options.get(option, f"option {option}") if option else "an option"
+        verb = "voted for" if event in (None, "selected") else f"{event}:"
+        said.append(f"{verb} \u201c{choice}\u201d" if option in options else f"{verb} {choice}")
+        fields.append(("Vote", choice if event in (None, "selected") else f"{choice} ({event})"))
+        if voter:
+            fields.append(("Voter", voter))
+    words = "; ".join(said)
+    return AppMessage(POLLS, "poll_vote", words[:1].upper() + words[1:], fields=tuple(fields),
+                      raw_payload=bytes(blob))
+
+
+def poll_votes(content: dict[str, Any]) -> list[tuple[str | None, str | None, str | None]]:
+    """(voteOptionIdentifier, participantHandle, eventType) of each vote in a vote row."""
+    votes = content.get("votes")
+    found: list[tuple[str | None, str | None, str | None]] = []
+    if not isinstance(votes, list):
+        return found
+    for vote in votes:
+        if isinstance(vote, dict):
+            found.append(tuple(  # type: ignore[arg-type]
+                value if isinstance(value, str) and value else None
+                for value in (vote.get("voteOptionIdentifier"), vote.get("participantHandle"),
+                              vote.get("eventType"))))
+    return found
 
 
 # -- protobuf balloons ---------------------------------------------------------------

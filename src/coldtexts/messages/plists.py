@@ -199,15 +199,25 @@ def _hashable(key: Any) -> Any:
 # here so callers find every plist decoder in one place.
 from coldtexts.messages.payloads import (  # noqa: E402
     PayloadInfo,
+    PollOptions,
     parse_balloon_bundle_id,
     parse_payload,
+    payload_poll_content,
+    poll_content,
+    poll_options,
+    vote_app,
 )
 
 __all__ = [
     "PayloadInfo",
+    "PollOptions",
     "SummaryInfo",
     "parse_balloon_bundle_id",
     "parse_payload",
     "parse_summary_info",
+    "payload_poll_content",
+    "poll_content",
+    "poll_options",
     "unarchive_keyed",
+    "vote_app",
 ]

@@ -27,7 +27,7 @@ from . import classify
 from .contacts import ContactBook
 from .dates import apple_time
 from .models import Attachment, Conversation, Message, Participant, Reaction, ReadProblem
-from .reader_query import ATTACHMENT_FIELDS, F, Schema
+from .reader_query import ATTACHMENT_FIELDS, F, P, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, looks_like_sqlite
 
@@ -54,8 +54,11 @@ class SmsDatabase:
             "SELECT ROWID, guid FROM chat")}
         self._with_attachments = self._attachment_message_ids()
         self._attachment_sql = self.schema.attachment_select()
+        self._full_row_sql = self.schema.message_by_rowid()
+        # Recently Deleted parts are few (kept ~30 days), so they are held by message.
+        self._deleted_parts = self._recoverable_parts()
         self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
-                                       self.problems)
+                                       self.problems, self._deleted_parts)
 
     @classmethod
     def open(cls, path: Path, contacts: ContactBook | None = None) -> SmsDatabase:
@@ -135,22 +138,37 @@ class SmsDatabase:
                 is_group=style == 43 or ";+;" in guid, participants=participants)
 
     def messages(self) -> Iterator[Message]:
-        """Every non-tapback row, by date; one Message per row however many chats hold it."""
-        for row, chats, deleted in self._grouped_rows(tapbacks=False):
-            yield self._converter.message(row, chats, deleted)
+        """Every non-tapback row, by date; one Message per row however many chats hold it.
+
+        Most rows are read by a narrow query and built by the converter's plain path; a row
+        with anything more (an app, an edit, a reply, an event, ...) is read again in full
+        by its ROWID and built by the general path, which gives the same Message for a
+        plain row too (tested), only slower."""
+        converter = self._converter
+        plain, full_row = converter.plain_message, self._full_row
+        flag = P["needs_full_row"]
+        with_deleted_parts = self._deleted_parts.keys()
+        rows = self._grouped_rows(self.schema.plain_message_select(), P["chat_id"],
+                                  P["deleted_chat_id"])
+        for row, chats, deleted in rows:
+            if row[flag] or row[0] in with_deleted_parts:
+                yield converter.message(full_row(row[0]), chats, deleted)
+            else:
+                yield plain(row, chats, deleted)
 
     def reactions(self) -> Iterator[Reaction]:
         """Every tapback row (added and removed), by date, with its target and part."""
-        for row, chats, deleted in self._grouped_rows(tapbacks=True):
+        rows = self._grouped_rows(self.schema.message_select(tapbacks=True), F["chat_id"],
+                                  F["deleted_chat_id"])
+        for row, chats, deleted in rows:
             reaction = self._reaction(row, chats + deleted)
             if reaction is not None:
                 yield reaction
 
     # -- internals ------------------------------------------------------------------------------
-    def _grouped_rows(self, *, tapbacks: bool) -> Iterator[tuple[Any, list[int], list[int]]]:
+    def _grouped_rows(self, sql: str, chat_i: int, deleted_i: int
+                      ) -> Iterator[tuple[Any, list[int], list[int]]]:
         """Rows of one message arrive adjacent (one per chat): fold them into one."""
-        sql = self.schema.message_select(tapbacks=tapbacks)
-        chat_i, deleted_i = F["chat_id"], F["deleted_chat_id"]
         current: Any = None
         current_id: Any = None
         chats: list[int] = []
@@ -197,9 +215,30 @@ class SmsDatabase:
             emoji=emoji, attachments=attachments,
             chat_guids=tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
 
+    def _full_row(self, rowid: int) -> Any:
+        """The message_select columns of one message (its chat columns NULL)."""
+        try:
+            row = self._connection.execute(self._full_row_sql, (rowid,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(self._name, exc) from exc
+        if row is None:  # the date index lists a row the table lacks
+            raise _corrupt(self._name, sqlite3.DatabaseError(f"message {rowid} is missing"))
+        return row
+
     def _message_exists(self, guid: str) -> bool:
         return self._connection.execute(
             "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
+
+    def _recoverable_parts(self) -> dict[int, list[tuple[Any, ...]]]:
+        """recoverable_message_part rows by message ROWID, in part order."""
+        sql = self.schema.recoverable_part_select()
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        if sql is None:
+            return found
+        for message_id, *rest in self._connection.execute(sql):
+            if isinstance(message_id, int):
+                found.setdefault(message_id, []).append(tuple(rest))
+        return found
 
     def _attachment_message_ids(self) -> frozenset[int]:
         if "message_attachment_join" not in self.schema.tables:

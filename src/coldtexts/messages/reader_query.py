@@ -25,8 +25,32 @@ MESSAGE_FIELDS = (
 DERIVED_FIELDS = ("chat_id", "deleted_chat_id", "reply_missing")
 F = {name: index for index, name in enumerate(MESSAGE_FIELDS + DERIVED_FIELDS)}
 
+# The plain-message query (Schema.plain_message_select) returns only the columns every
+# message uses, then the chat join columns and a flag; a row whose flag is set is read
+# again in full (Schema.message_by_rowid). SQLite hands each selected column to Python at
+# about 60 ns even when it is NULL, and most of MESSAGE_FIELDS is empty on most rows.
+PLAIN_FIELDS = (
+    "ROWID", "guid", "text", "attributedBody", "service", "handle_id",
+    "destination_caller_id", "date", "date_read", "date_delivered", "is_from_me",
+    "cache_has_attachments",
+)
+PLAIN_DERIVED = ("chat_id", "deleted_chat_id", "needs_full_row")
+P = {name: index for index, name in enumerate(PLAIN_FIELDS + PLAIN_DERIVED)}
+# The columns whose Python truth decides anything outside the plain path (the others are
+# read only when one of these is set: payload_data with balloon_bundle_id, the group columns
+# with item_type, thread_originator_part with thread_originator_guid, ...).
+FLAG_FIELDS = (
+    "subject", "date_edited", "date_retracted", "error", "item_type", "balloon_bundle_id",
+    "expressive_send_style_id", "thread_originator_guid", "message_summary_info",
+    "is_audio_message", "filter_action",
+)
+# associated_message_type values the plain path handles (reader_rows._ORDINARY).
+ORDINARY_ASSOCIATED_TYPES = (0, 2, 3)
+
 TAPBACK_PREDICATE = ("(m.associated_message_type = 1000 OR "
                      "m.associated_message_type BETWEEN 2000 AND 3999)")
+
+RECOVERABLE_PART_FIELDS = ("message_id", "chat_id", "part_index", "delete_date", "part_text")
 
 ATTACHMENT_FIELDS = (
     "guid", "filename", "transfer_name", "mime_type", "uti", "total_bytes", "is_sticker",
@@ -43,17 +67,21 @@ class Schema:
     attachment: frozenset[str]
     chat: frozenset[str]
     recoverable_rows: bool = False  # chat_recoverable_message_join has any row
+    # recoverable_message_part's columns when it has any row (iOS 16+ deleted parts)
+    recoverable_part: frozenset[str] = frozenset()
 
     @classmethod
     def probe(cls, connection: sqlite3.Connection) -> Schema:
         tables = table_names(connection)
-        recoverable = "chat_recoverable_message_join" in tables and connection.execute(
-            "SELECT EXISTS (SELECT 1 FROM chat_recoverable_message_join)").fetchone()[0] == 1
         return cls(tables=tables,
                    message=table_columns(connection, "message"),
                    attachment=table_columns(connection, "attachment"),
                    chat=table_columns(connection, "chat"),
-                   recoverable_rows=recoverable)
+                   recoverable_rows=_has_rows(connection, tables,
+                                              "chat_recoverable_message_join"),
+                   recoverable_part=table_columns(connection, "recoverable_message_part")
+                   if _has_rows(connection, tables, "recoverable_message_part")
+                   else frozenset())
 
     @property
     def has_tapbacks(self) -> bool:
@@ -64,6 +92,20 @@ class Schema:
         """Recently Deleted rows to join (the table exists and is not empty: an empty one
         would only cost a lookup per message)."""
         return self.recoverable_rows
+
+    def recoverable_part_select(self) -> str | None:
+        """The deleted parts (message_id, chat_id, part_index, delete_date, part_text), by
+        message then part; None when there are none or the table lacks what identifies
+        a part."""
+        columns = self.recoverable_part
+        if not {"message_id", "part_text"} <= columns:
+            return None
+        fields = [name if name in columns else f"NULL AS {name}"
+                  for name in RECOVERABLE_PART_FIELDS]
+        order = ", ".join(name for name in ("message_id", "part_index", "chat_id")
+                          if name in columns)
+        return (f"SELECT {', '.join(fields)} FROM recoverable_message_part "
+                f"ORDER BY {order}")
 
     def message_select(self, *, tapbacks: bool) -> str:
         """Messages (tapbacks=False) or tapback rows (True), ordered by date then ROWID.
@@ -79,12 +121,7 @@ class Schema:
             fields.append("d.chat_id")
         else:
             fields.append("NULL")
-        if "thread_originator_guid" in self.message:
-            fields.append("(m.thread_originator_guid IS NOT NULL AND m.thread_originator_guid "
-                          "!= '' AND NOT EXISTS (SELECT 1 FROM message t "
-                          "WHERE t.guid = m.thread_originator_guid))")
-        else:
-            fields.append("0")
+        fields.append(self._reply_missing())
         where = ""
         if self.has_tapbacks:
             where = f"WHERE {TAPBACK_PREDICATE}" if tapbacks else f"WHERE NOT {TAPBACK_PREDICATE}"
@@ -94,6 +131,45 @@ class Schema:
             where = "WHERE 0"
         return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
                 "ORDER BY m.date, m.ROWID")
+
+    def plain_message_select(self) -> str:
+        """Non-tapback messages like message_select(tapbacks=False), with the PLAIN_FIELDS
+        columns only and `needs_full_row` set when any column the plain path does not
+        handle holds a value Python would find true (so it never misses one)."""
+        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
+                  for name in PLAIN_FIELDS]
+        fields.append("c.chat_id")
+        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
+        if self.has_recoverable:
+            joins.append("LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID")
+            fields.append("d.chat_id")
+        else:
+            fields.append("NULL")
+        tests = [_truthy(f"m.{name}") for name in FLAG_FIELDS if name in self.message]
+        if "associated_message_type" in self.message:
+            tests.append(_outside("m.associated_message_type", ORDINARY_ASSOCIATED_TYPES))
+        fields.append(f"({' OR '.join(tests)})" if tests else "0")
+        where = ""
+        if self.has_tapbacks:
+            where = "WHERE NOT " + TAPBACK_PREDICATE.replace(
+                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)")
+        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
+                "ORDER BY m.date, m.ROWID")
+
+    def message_by_rowid(self) -> str:
+        """One message row in the message_select layout (chat columns NULL: the caller has
+        them from the plain query), by ROWID."""
+        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
+                  for name in MESSAGE_FIELDS]
+        fields += ["NULL", "NULL", self._reply_missing()]
+        return f"SELECT {', '.join(fields)} FROM message m WHERE m.ROWID = ?"
+
+    def _reply_missing(self) -> str:
+        if "thread_originator_guid" not in self.message:
+            return "0"
+        return ("(m.thread_originator_guid IS NOT NULL AND m.thread_originator_guid "
+                "!= '' AND NOT EXISTS (SELECT 1 FROM message t "
+                "WHERE t.guid = m.thread_originator_guid))")
 
     def message_count(self) -> str:
         where = ""
@@ -113,3 +189,24 @@ class Schema:
         wanted = ("ROWID", "guid", "chat_identifier", "service_name", "display_name", "style")
         fields = [name if name in self.chat else f"NULL AS {name}" for name in wanted]
         return f"SELECT {', '.join(fields)} FROM chat ORDER BY ROWID"
+
+
+def _has_rows(connection: sqlite3.Connection, tables: frozenset[str], table: str) -> bool:
+    return table in tables and connection.execute(
+        f'SELECT EXISTS (SELECT 1 FROM "{table}")').fetchone()[0] == 1
+
+
+def _truthy(column: str) -> str:
+    """SQL that is 1 exactly when Python's bool() of the column's value is True (NULL,
+    0, 0.0, '' and empty blobs are false). typeof() is the storage class, so no column
+    affinity can turn a text '0' into the number 0 here."""
+    return (f"(CASE typeof({column}) WHEN 'null' THEN 0 WHEN 'integer' THEN {column} != 0 "
+            f"WHEN 'real' THEN {column} != 0 ELSE length({column}) > 0 END)")
+
+
+def _outside(column: str, values: tuple[int, ...]) -> str:
+    """SQL that is 1 unless the column is NULL or a number among `values` (as Python's
+    `value in {None, *values}` would find it)."""
+    listed = ", ".join(str(v) for v in values)
+    return (f"(CASE typeof({column}) WHEN 'null' THEN 0 WHEN 'integer' THEN {column} NOT IN "
+            f"({listed}) WHEN 'real' THEN {column} NOT IN ({listed}) ELSE 1 END)")

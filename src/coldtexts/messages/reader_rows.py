@@ -7,10 +7,12 @@ recorded as a ReadProblem and the message is kept with whatever the plain column
 from __future__ import annotations
 
 import plistlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import UNSET, UnsetType
 
 from ..errors import UndecodableError
 from . import classify
@@ -19,6 +21,7 @@ from .dates import apple_time
 from .models import (
     AppMessage,
     Attachment,
+    DeletedPart,
     EventKind,
     GroupEvent,
     LinkPreview,
@@ -28,11 +31,21 @@ from .models import (
     PartKind,
     ReadProblem,
     ReplyRef,
-    TextRun,
+    new_message,
+    new_part,
+    new_text_run,
 )
-from .plists import parse_balloon_bundle_id, parse_payload, parse_summary_info
-from .reader_query import F
-from .typedstream import AttributedString, decode_attributed_body
+from .plists import (
+    PollOptions,
+    parse_balloon_bundle_id,
+    parse_payload,
+    parse_summary_info,
+    payload_poll_content,
+    poll_options,
+    vote_app,
+)
+from .reader_query import PLAIN_FIELDS, F
+from .typedstream import AttributedString, cached_one_run, decode_attributed_body
 
 Row = Sequence[Any]
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -50,6 +63,10 @@ _EFFECT, _THREAD, _SUMMARY = (F["expressive_send_style_id"], F["thread_originato
                               F["message_summary_info"])
 _AUDIO, _FILTER, _HAS_ATTACHMENTS = (F["is_audio_message"], F["filter_action"],
                                      F["cache_has_attachments"])
+
+
+_PLAIN_WIDTH = len(PLAIN_FIELDS)
+_NO_ATTACHMENTS: list[Attachment] = []  # shared: never mutated, only replaced
 
 
 def _time(value: Any) -> datetime | None:
@@ -85,12 +102,17 @@ class RowConverter:
 
     def __init__(self, handles: dict[int, str], chats: dict[int, str],
                  attachments: Callable[[int], list[Attachment]],
-                 problems: list[ReadProblem]) -> None:
+                 problems: list[ReadProblem],
+                 deleted_parts: Mapping[int, Sequence[tuple[Any, ...]]] | None = None) -> None:
         self.handles = handles
         self.chats = chats
         self.attachments = attachments
         self.problems = problems
+        # recoverable_message_part rows (chat_id, part_index, delete_date, part_text) by
+        # message ROWID; a message with any is built by message(), never plain_message().
+        self.deleted_parts = deleted_parts or {}
         self._services: dict[tuple[Any, bool, bool], str] = {}
+        self._poll_options: dict[str, PollOptions] = {}  # poll GUID -> its options' texts
 
     def message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]) -> Message:
         guid = str(row[_GUID])
@@ -98,7 +120,8 @@ class RowConverter:
         flag = row[_HAS_ATTACHMENTS]
         attachments = self.attachments(row[_ROWID]) if flag is None or flag else []
         text_column = row[_TEXT] or ""
-        parts, text, attachments, undecodable = self._body(row, guid, text_column, attachments)
+        parts, text, attachments, undecodable = self._body(row[_BODY], guid, text_column,
+                                                           attachments)
         kind = MessageKind.MESSAGE
         fields: dict[str, Any] = {}
         event: GroupEvent | None = None
@@ -121,36 +144,73 @@ class RowConverter:
                 kind = MessageKind.APP
         reply = fields.pop("reply_to", None) or (self._reply(row, guid) if row[_THREAD]
                                                  else None)
-        chats = self.chats
-        if len(chat_ids) == 1 and chat_ids[0] in chats:  # the common case, no generator
-            chat_guids: tuple[str, ...] = (chats[chat_ids[0]],)
-        else:
-            chat_guids = tuple(chats[c] for c in chat_ids if c in chats)
-        deleted_guids = tuple(chats[c] for c in deleted_ids if c in chats) if deleted_ids else ()
-        if deleted_guids:
-            chat_guids += tuple(g for g in deleted_guids if g not in chat_guids)
-        elif not chat_guids:
-            self.problems.append(ReadProblem("orphan", guid, "message is in no chat"))
+        chat_guids, deleted = self._chat_guids(guid, chat_ids, deleted_ids)
         is_audio = bool(row[_AUDIO])
         subject = row[_SUBJECT] or None
-        return Message(
+        return new_message(
             guid=guid, rowid=row[_ROWID], chat_guids=chat_guids, kind=kind, is_from_me=from_me,
             sender=None if from_me else self.handles.get(row[_HANDLE_ID]),
             service=self._service(row[_SERVICE], bool(attachments), subject is not None),
             date=apple_time(row[_DATE]) or _EPOCH,
             date_read=_time(row[_DATE_READ]), date_delivered=_time(row[_DATE_DELIVERED]),
             date_edited=_time(row[_DATE_EDITED]), date_retracted=_time(row[_DATE_RETRACTED]),
-            text=text, parts=tuple(parts), attachments=tuple(attachments),
+            text=text, parts=parts, attachments=tuple(attachments),
             subject=subject, reply_to=reply,
             effect=classify.effect_name(row[_EFFECT]) if row[_EFFECT] else None,
             event=event, is_audio_message=is_audio,
             audio_expired=is_audio and not any(a.filename for a in attachments),
-            failed=bool(row[_ERROR]), deleted_on_device=bool(deleted_guids),
+            failed=bool(row[_ERROR]), deleted_on_device=deleted,
             filtered=classify.filter_name(row[_FILTER]) if row[_FILTER] else None,
             owner_address=row[_OWNER] or None,
             body_undecodable=undecodable,
             extra={k: str(v) for k, v in extra.items()} if extra else {},
+            deleted_parts=self._deleted_parts(row[_ROWID], guid),
             **fields)
+
+    def plain_message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]
+                      ) -> Message:
+        """A row of the plain query (reader_query.P): every column it leaves out is empty,
+        so this is message() with those branches settled. It must build exactly what
+        message() builds for the same row (tests compare them)."""
+        (rowid, guid, text_column, blob, service, handle_id, owner, date, date_read,
+         date_delivered, from_me, has_attachments) = row[:_PLAIN_WIDTH]
+        guid = str(guid)
+        from_me = bool(from_me)
+        attachments = (self.attachments(rowid) if has_attachments is None or has_attachments
+                       else _NO_ATTACHMENTS)
+        parts, text, attachments, undecodable = self._body(blob, guid, text_column or "",
+                                                           attachments)
+        chats = self.chats
+        if not deleted_ids and len(chat_ids) == 1 and chat_ids[0] in chats:  # the usual
+            chat_guids: tuple[str, ...] = (chats[chat_ids[0]],)
+            deleted = False
+        else:
+            chat_guids, deleted = self._chat_guids(guid, chat_ids, deleted_ids)
+        key = (service, bool(attachments), False)
+        service_name = self._services.get(key) or self._service(*key)
+        return new_message(
+            guid, rowid, chat_guids, MessageKind.MESSAGE, from_me,
+            None if from_me else self.handles.get(handle_id), service_name,
+            apple_time(date) or _EPOCH,
+            apple_time(date_read) if date_read else None,
+            apple_time(date_delivered) if date_delivered else None,
+            None, None, text, parts, tuple(attachments),
+            deleted_on_device=deleted, owner_address=owner or None,
+            body_undecodable=undecodable, extra={})
+
+    def _chat_guids(self, guid: str, chat_ids: Sequence[int], deleted_ids: Sequence[int]
+                    ) -> tuple[tuple[str, ...], bool]:
+        """The GUIDs of the chats holding the message, then of the chats it was deleted
+        from (Recently Deleted), and whether there are any of the latter. A message in
+        no chat at all is reported as an orphan."""
+        chats = self.chats
+        chat_guids = tuple(chats[c] for c in chat_ids if c in chats)
+        deleted_guids = tuple(chats[c] for c in deleted_ids if c in chats) if deleted_ids else ()
+        if deleted_guids:
+            chat_guids += tuple(g for g in deleted_guids if g not in chat_guids)
+        elif not chat_guids:
+            self.problems.append(ReadProblem("orphan", guid, "message is in no chat"))
+        return chat_guids, bool(deleted_guids)
 
     def _service(self, raw: Any, has_attachments: bool, has_subject: bool) -> str:
         key = (raw, has_attachments, has_subject)
@@ -165,28 +225,61 @@ class RowConverter:
     def _sender(self, row: Row) -> str | None:
         return handle_text(self.handles, row[F["handle_id"]])
 
-    def _body(self, row: Row, guid: str, text_column: str, attachments: list[Attachment]
-              ) -> tuple[list[Part], str, list[Attachment], bool]:
-        guids = [a.guid for a in attachments]
-        blob = row[_BODY]
+    def _body(self, blob: Any, guid: str, text_column: str, attachments: list[Attachment]
+              ) -> tuple[tuple[Part, ...], str, list[Attachment], bool]:
+        """Parts, plain text, attachments (in body order) and whether the attributedBody
+        could not be decoded."""
         if blob:
+            if not attachments:  # the commonest body: its shape cached, one plain run
+                cached = cached_one_run(blob)
+                if cached is not None:
+                    simple = plain_text_part(*cached)
+                    if simple is not None:
+                        return (simple,), cached[0], attachments, False
             try:
-                body = decode_attributed_body(bytes(blob))
-                simple = None if guids else single_text_part(body)
-                if simple is not None:
-                    return [simple], body.text, attachments, False
-                info = body_parts(body, guids)
+                body = decode_attributed_body(blob if type(blob) is bytes else bytes(blob))
+                if not attachments:
+                    simple = single_text_part(body)
+                    if simple is not None:
+                        return (simple,), body.text, attachments, False
+                info = body_parts(body, [a.guid for a in attachments])
             except UndecodableError as exc:
                 self.problems.append(ReadProblem("undecodable_body", guid, str(exc)))
-                plain = plain_text_parts(text_column, guids)
-                return list(plain.parts), plain.text, attachments, True
+                plain = plain_text_parts(text_column, [a.guid for a in attachments])
+                return plain.parts, plain.text, attachments, True
             if info.transcriptions:
                 attachments = [_with_transcription(a, info.transcriptions.get(a.guid))
                                for a in attachments]
-            return (list(info.parts), info.text or text_column,
+            return (info.parts, info.text or text_column,
                     in_body_order(attachments, info.parts), False)
-        plain = plain_text_parts(text_column, guids)
-        return list(plain.parts), plain.text, attachments, False
+        plain = plain_text_parts(text_column, [a.guid for a in attachments])
+        return plain.parts, plain.text, attachments, False
+
+    def _deleted_parts(self, rowid: Any, guid: str) -> tuple[DeletedPart, ...] | UnsetType:
+        rows = self.deleted_parts.get(rowid) if self.deleted_parts else None
+        if not rows:
+            return UNSET
+        return tuple(self._deleted_part(guid, *row) for row in rows)
+
+    def _deleted_part(self, guid: str, chat_id: Any, part_index: Any, delete_date: Any,
+                      part_text: Any) -> DeletedPart:
+        """One recoverable_message_part row. part_text is read like an attributedBody;
+        stored as text it is taken as the part's text; anything else is kept raw."""
+        index = part_index if type(part_index) is int and part_index >= 0 else 0
+        chat_guid = self.chats.get(chat_id) if type(chat_id) is int else None
+        when = _time(delete_date) if type(delete_date) in (int, float) else None
+        if isinstance(part_text, str):
+            plain = plain_text_parts(part_text, [])
+            return DeletedPart(index, chat_guid, when, plain.text, plain.parts)
+        blob = bytes(part_text) if isinstance(part_text, bytes | bytearray | memoryview) else b""
+        try:
+            info = body_parts(decode_attributed_body(blob), [])
+        except UndecodableError as exc:
+            self.problems.append(ReadProblem(
+                "undecodable_body", guid, f"deleted part {index} (recoverable_message_part): "
+                f"{exc}"))
+            return DeletedPart(index, chat_guid, when, undecodable=True, raw=blob)
+        return DeletedPart(index, chat_guid, when, info.text, info.parts)
 
     def _balloon(self, guid: str, raw_bundle: str, payload: Any, text: str) -> dict[str, Any]:
         bundle = parse_balloon_bundle_id(raw_bundle)
@@ -204,7 +297,28 @@ class RowConverter:
                                       raw_payload=bytes(payload))}
         link: LinkPreview | None = info.link_preview
         app: AppMessage | None = info.app
+        if app is not None and app.kind == "poll":
+            self._remember_poll(guid, bytes(payload))
         return {"link_preview": link, "app": app}
+
+    def _remember_poll(self, guid: str, payload: bytes) -> None:
+        """Keep a poll's option texts (polls are few) so later votes can name them."""
+        try:
+            content = payload_poll_content(payload)
+        except UndecodableError:
+            return
+        if content is not None:
+            self._poll_options[guid] = {ident: text for ident, text in poll_options(content)
+                                        if ident is not None}
+
+    def _vote(self, guid: str, payload: Any, poll_guid: str | None) -> AppMessage | None:
+        if not payload:
+            return None
+        options = self._poll_options.get(poll_guid, {}) if poll_guid else {}
+        try:
+            return vote_app(bytes(payload), options)
+        except UndecodableError:
+            return None  # already reported when the row has a bundle; else words suffice
 
     def _edits(self, guid: str, blob: Any) -> dict[str, Any]:
         if not blob:
@@ -244,7 +358,10 @@ class RowConverter:
             return {}
         if code == classify.POLL_VOTE:
             target = classify.parse_associated_guid(row[F["associated_message_guid"]])
-            if fields.get("app") is None:
+            vote = self._vote(guid, row[_PAYLOAD], target.guid if target else None)
+            if vote is not None:
+                fields["app"] = vote
+            elif fields.get("app") is None:
                 fields["app"] = AppMessage(bundle_id="com.apple.messages.Polls",
                                            kind="poll_vote", description="Voted in a poll")
             if target is not None:
@@ -261,15 +378,18 @@ def single_text_part(body: AttributedString) -> Part | None:
     gives for such a body (tested), about three times faster."""
     if len(body.runs) != 1:
         return None
-    attributes = body.runs[0].attributes
+    return plain_text_part(body.text, body.runs[0].attributes)
+
+
+def plain_text_part(text: str, attributes: Mapping[str, object]) -> Part | None:
+    """single_text_part for a one-run body given as its text and attributes."""
     if len(attributes) != 1:
         return None
     index = attributes.get(PART_KEY)
-    text = body.text
     if (type(index) is not int or index < 0 or not text or "\ufffc" in text
             or "\ufffd" in text):
         return None
-    return Part(index, PartKind.TEXT, (TextRun(text),))
+    return new_part(index, PartKind.TEXT, (new_text_run(text),))
 
 
 def in_body_order(attachments: list[Attachment], parts: Sequence[Part]) -> list[Attachment]:

@@ -30,6 +30,8 @@ from coldtexts.messages.typedstream_model import (
     AttributedString,
     AttributeRun,
     NSURLValue,
+    new_attribute_run,
+    new_attributed_string,
     utf16_length,
 )
 from coldtexts.messages.typedstream_objects import _root_state
@@ -50,6 +52,7 @@ __all__ = [
     "AttributeRun",
     "AttributedString",
     "NSURLValue",
+    "cached_one_run",
     "clear_cache",
     "decode",
     "decode_attributed_body",
@@ -128,8 +131,77 @@ def decode_attributed_body(blob: bytes) -> AttributedString:
     return body
 
 
+def cached_one_run(blob: bytes) -> tuple[str, Mapping[str, object]] | None:
+    """The text and attributes of a body the cache knows as one run over its whole text
+    (most messages), without building an AttributedString; None when the cache cannot
+    say (decode_attributed_body then decodes it). Equal to decoding it: tested."""
+    if not cache_enabled or type(blob) is not bytes:
+        return None
+    for prefix in _PREFIXES:
+        if blob.startswith(prefix):
+            return _one_run_from_cache(blob, prefix)
+    return None
+
+
 def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
+    text_span = _text_span(data, len(prefix))
+    if text_span is None:
+        return None
+    text_start, text_end = text_span
+    split = _first_run_length(data, text_end)
+    if split is not None:
+        length_start, length_end, run_length = split
+        one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
+        if one is not None:
+            text = _utf8(data[text_start:text_end])
+            if text is None or utf16_length(text) != run_length:
+                return None
+            return new_attributed_string(one[0], text,
+                                         (new_attribute_run(run_length, one[1]),))
+    hit = _RUNS_CACHE.get((prefix, data[text_end:]))
+    if hit is None:
+        return None
+    class_name, runs, total = hit
+    text = _utf8(data[text_start:text_end])
+    if text is None or utf16_length(text) != total:
+        return None
+    return new_attributed_string(class_name, text, runs)
+
+
+def _one_run_from_cache(data: bytes, prefix: bytes
+                        ) -> tuple[str, Mapping[str, object]] | None:
+    """(text, attributes) of a body of a cached one-run shape, or None. The same steps
+    as _from_cache's first branch, with the commonest text (shorter than 128 bytes,
+    ASCII) read inline: this runs for most messages."""
     start = len(prefix)
+    head = data[start] if start < len(data) else _NIL
+    if head < 0x80:
+        text_start, text_end = start + 1, start + 1 + head
+        if text_end > len(data):
+            return None
+    else:
+        text_span = _text_span(data, start)
+        if text_span is None:
+            return None
+        text_start, text_end = text_span
+    split = _first_run_length(data, text_end)
+    if split is None:
+        return None
+    length_start, length_end, run_length = split
+    one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
+    if one is None:
+        return None
+    try:
+        text = data[text_start:text_end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if (len(text) if text.isascii() else utf16_length(text)) != run_length:
+        return None
+    return text, one[1]
+
+
+def _text_span(data: bytes, start: int) -> tuple[int, int] | None:
+    """Where the body text's bytes lie when its length prefix starts at `start`."""
     head = data[start] if start < len(data) else _NIL
     if head < 0x80:
         length, text_start = head, start + 1
@@ -142,23 +214,7 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
     text_end = text_start + length
     if text_end > len(data):
         return None
-    split = _first_run_length(data, text_end)
-    if split is not None:
-        length_start, length_end, run_length = split
-        one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
-        if one is not None:
-            text = _utf8(data[text_start:text_end])
-            if text is None or utf16_length(text) != run_length:
-                return None
-            return AttributedString(one[0], text, (AttributeRun(run_length, one[1]),))
-    hit = _RUNS_CACHE.get((prefix, data[text_end:]))
-    if hit is None:
-        return None
-    class_name, runs, total = hit
-    text = _utf8(data[text_start:text_end])
-    if text is None or utf16_length(text) != total:
-        return None
-    return AttributedString(class_name, text, runs)
+    return text_start, text_end
 
 
 def _utf8(raw: bytes) -> str | None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from coldtexts.messages.fastbuild import fast_builder
+
 MALFORMED = "malformed"
 NOT_ATTRIBUTED = "not an attributed string"
 
@@ -68,6 +70,11 @@ class AttributedString:
     class_name: str
     text: str
     runs: tuple[AttributeRun, ...]
+
+
+# The decoder's cache builds these for every body it has seen the shape of.
+new_attributed_string = fast_builder(AttributedString)
+new_attribute_run = fast_builder(AttributeRun)
 
 
 def utf16_length(text: str) -> int:
