@@ -192,6 +192,8 @@ class RowBuilder:
         for attachment in by_guid.values():
             if not attachment.attachment.hidden and attachment.attachment.guid != preview_guid:
                 parts.append({**self.attachment(attachment), "reactions": None})
+        parts += ({"type": "deleted", "text": deleted.text, "reactions": None}
+                  for deleted in message.deleted_parts or () if deleted.text)
         if not message.parts and message.text:
             parts.insert(0, {"type": "text", "html": escape(message.text), "index": 0,
                              "reactions": None, "time": None,

@@ -169,8 +169,14 @@ def _unsent_html(p: dict[str, Any], out: list[str], pdf: bool) -> None:
     out.append('<div class="part"><div class="bubble unsent">This part was unsent</div></div>')
 
 
+def _deleted_html(p: dict[str, Any], out: list[str], pdf: bool) -> None:
+    out += ('<div class="part"><div class="bubble deleted"><div class="note">Deleted on the '
+            'phone, kept from Recently Deleted</div>', escape(p["text"]), "</div></div>")
+
+
 _PART_WRITERS = {"image": _image_html, "video": _video_html, "audio": _audio_html,
-                 "file": _file_html, "missing": _missing_html, "unsent": _unsent_html}
+                 "file": _file_html, "missing": _missing_html, "unsent": _unsent_html,
+                 "deleted": _deleted_html}
 
 
 def _preview_html(pv: dict[str, Any], out: list[str]) -> None:

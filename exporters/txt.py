@@ -87,6 +87,8 @@ def _body(view: MessageView, folder: str) -> list[str]:
                       if not a.attachment.hidden)
     if not message.parts and message.text:
         pieces.insert(0, message.text)
+    pieces.extend(f"[deleted on the phone, kept from Recently Deleted: {deleted.text}]"
+                  for deleted in message.deleted_parts or () if deleted.text)
     if message.audio_expired and not pieces:
         pieces.append(f"[audio message {words.AUDIO_EXPIRED}]")
     if message.app is not None:

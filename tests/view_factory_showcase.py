@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from coldtexts.messages.models import (
     AppMessage,
+    DeletedPart,
     EditRevision,
     EventKind,
     GroupEvent,
@@ -156,13 +157,17 @@ def _apps_and_flags() -> list[MessageView]:
                       deleted_on_device=True)
     gone = message("gone", at(2024, 3, 2, 12, 1), None, "No longer on the phone")
     failed = message("failed", at(2024, 3, 2, 12, 2), None, "This did not send", failed=True)
+    kept_part = message("kept-part", at(2024, 3, 2, 12, 3), MOM, "Still on the phone",
+                        deleted_parts=(DeletedPart(1, "iMessage;-;+15551230001",
+                                                   at(2024, 3, 2, 18),
+                                                   "Deleted <b>part</b> kept"),))
     confetti = message("confetti", at(2024, 3, 3, 0, 30), AMIRA, "Happy birthday!",
                        effect="Confetti")
     return [
         view(link, attachments=(attachment_view("preview-image"),)),
         view(pay), view(deleted),
         view(gone, no_longer_on_device=at(2024, 6, 1, 9)),
-        view(failed), view(confetti),
+        view(failed), view(kept_part), view(confetti),
     ]
 
 
