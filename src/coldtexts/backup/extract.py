@@ -411,12 +411,12 @@ def _stop(pending: deque[Future[ExtractedFile | MissingFile]],
           cancelled: threading.Event) -> None:
     """Called on every way out: jobs not started are dropped, running ones stop at their
     next chunk (their temp files removed), and all have ended when this returns."""
-    if not pending:
-        return
     cancelled.set()
-    for future in pending:
-        future.cancel()
-    wait_for(pending)
+    # Only jobs that started need waiting for: one cancelled before it ran is not "done"
+    # to wait() until a worker picks it up, which never happens once close() shut the
+    # pool down (that wait hung).
+    started = [future for future in pending if not future.cancel()]
+    wait_for(started)
 
 
 def _decrypt_manifest(info: BackupInfo, keybag: BackupKeyBag, manifest_key: bytes,
