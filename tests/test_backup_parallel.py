@@ -1,21 +1,18 @@
-"""Decrypting on several threads: attachments two at a time and large files hashed on a
-helper thread must give exactly what the plain loop gave, in the same order, with every
-error at its own file and nothing written after the caller is gone."""
+"""Decrypting attachments two at a time must give exactly what the plain loop gave, in the
+same order, with every error at its own file and nothing written after the caller is
+gone."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import threading
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from backup_support import PASSWORD, leftovers, make_backup
-from coldtexts.backup.crypto import CHUNK, HASH_THREAD_FROM, PaddingError, decrypt_stream
+from coldtexts.backup.crypto import CHUNK
 from coldtexts.backup.extract import ExtractedFile, MissingFile, open_backup, staging
 from coldtexts.backup.locate import inspect_backup
 from coldtexts.errors import BackupCorruptError
@@ -23,38 +20,10 @@ from coldtexts.fixtures.backup_writer import BackupFile, file_id
 from coldtexts.options import SecretOptions
 
 FAST = SecretOptions(interactive=False)
-KEY = bytes(range(32))
-
-
-def _encrypt(plain: bytes) -> bytes:
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(plain) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(KEY), modes.CBC(bytes(16))).encryptor()
-    return encryptor.update(padded) + encryptor.finalize()
 
 
 def _threads() -> set[str]:
     return {t.name for t in threading.enumerate()}
-
-
-@pytest.mark.parametrize("size", [HASH_THREAD_FROM - 1, HASH_THREAD_FROM,
-                                  HASH_THREAD_FROM + 3 * CHUNK + 5])
-def test_a_large_file_hashed_on_a_helper_thread_matches_the_plain_loop(size: int) -> None:
-    plain = os.urandom(size)
-    cipher = _encrypt(plain)
-    out = io.BytesIO()
-    got = decrypt_stream(io.BytesIO(cipher), out, KEY, len(cipher))
-    assert out.getvalue() == plain
-    assert (got.size, got.sha256) == (size, hashlib.sha256(plain).hexdigest())
-    assert "coldtexts-sha256" not in _threads()
-
-
-def test_bad_padding_in_a_large_file_still_ends_the_hashing_thread() -> None:
-    cipher = bytearray(_encrypt(os.urandom(HASH_THREAD_FROM + 100)))
-    cipher[-1] ^= 0xFF  # the last block no longer decrypts to valid padding
-    with pytest.raises(PaddingError):
-        decrypt_stream(io.BytesIO(bytes(cipher)), io.BytesIO(), KEY, len(cipher))
-    assert "coldtexts-sha256" not in _threads()
 
 
 def _attachments(count: int) -> list[BackupFile]:
@@ -112,7 +81,7 @@ def test_closing_the_backup_stops_an_abandoned_extraction(
     removing staging afterwards leaves nothing behind."""
     monkeypatch.setenv("COLDTEXTS_PASSWORD", PASSWORD)
     big = [BackupFile("MediaDomain", f"Library/SMS/Attachments/aa/00/G/big{i}.mov",
-                      os.urandom(HASH_THREAD_FROM + CHUNK), 3) for i in range(6)]
+                      os.urandom(9 * CHUNK), 3) for i in range(6)]
     backup = make_backup(tmp_path, files=big)
     with staging(tmp_path / "d") as folder:
         opened = open_backup(inspect_backup(backup), FAST, folder)

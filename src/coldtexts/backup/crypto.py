@@ -10,8 +10,6 @@ Size is sometimes wrong on SQLite files.
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -22,9 +20,6 @@ from coldtexts.errors import BackupCorruptError
 
 BLOCK = 16
 CHUNK = 1024 * 1024  # reused buffers: larger chunks mean fewer calls
-# From this size a file is hashed on a helper thread; below it, starting the thread
-# (~0.1 ms) would cost more than the overlap gains and files run two at a time anyway.
-HASH_THREAD_FROM = 8 * CHUNK
 ZERO_IV = bytes(BLOCK)
 
 
@@ -59,95 +54,30 @@ def decrypt_stream(source: BinaryIO, target: Writable, key: bytes, length: int) 
     """Decrypt `length` bytes of `source` into `target`; return the plaintext size and hash.
 
     Buffers are allocated once and decrypted into (update_into): measured 9x faster than
-    update(), which allocates a new bytes object per chunk. A large file is hashed on a
-    helper thread (SHA-256 costs more than reading, AES and writing together)."""
+    update(), which allocates a new bytes object per chunk."""
+    digest = hashlib.sha256()
     if length == 0:  # devices write 0-byte ciphertext for empty files
-        return Decrypted(0, hashlib.sha256().hexdigest())
+        return Decrypted(0, digest.hexdigest())
     if length % BLOCK:
         raise PaddingError(f"ciphertext length {length} is not a multiple of 16")
-    digest = _HashingThread() if length >= HASH_THREAD_FROM else _Hashing()
-    try:
-        written = _decrypt_chunks(source, target, key, length, digest)
-    finally:
-        sha256 = digest.finish()
-    return Decrypted(written, sha256)
-
-
-def _decrypt_chunks(source: BinaryIO, target: Writable, key: bytes, length: int,
-                    digest: _Hashing) -> int:
     decryptor = Cipher(algorithms.AES(key), modes.CBC(ZERO_IV)).decryptor()
     size = min(CHUNK, length)  # most attachments are far smaller than a chunk: zeroing
-    inbuf = bytearray(size)  # a 1 MiB buffer costs ~0.5 ms
-    outbufs = [bytearray(size + BLOCK) for _ in range(digest.buffers)]
-    inview = memoryview(inbuf)
-    remaining, written, turn = length, 0, 0
+    inbuf, outbuf = bytearray(size), bytearray(size + BLOCK)  # 2 MiB each cost ~1 ms
+    inview, outview = memoryview(inbuf), memoryview(outbuf)
+    remaining, written = length, 0
     while remaining:
         got = _read_full(source, inview[:min(size, remaining)])
         if got == 0 or got % BLOCK:
             raise PaddingError("file ended early")
         remaining -= got
-        digest.reserve()  # the oldest buffer, next in turn, is no longer being hashed
-        outbuf = outbufs[turn % len(outbufs)]
-        turn += 1
-        plain = memoryview(outbuf)[:decryptor.update_into(inview[:got], outbuf)]
+        plain = outview[:decryptor.update_into(inview[:got], outbuf)]
         if not remaining:  # the last block carries the padding
             plain = plain[:len(plain) - _padding_length(bytes(plain[-BLOCK:]))]
         target.write(plain)
         digest.update(plain)
         written += len(plain)
     decryptor.finalize()
-    return written
-
-
-class _Hashing:
-    """SHA-256 of the plaintext, in line; `buffers` output buffers are enough."""
-
-    buffers = 1
-
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-
-    def reserve(self) -> None:
-        """Wait until the next output buffer in turn may be overwritten."""
-
-    def update(self, plain: memoryview) -> None:
-        self._digest.update(plain)
-
-    def finish(self) -> str:
-        return self._digest.hexdigest()
-
-
-class _HashingThread(_Hashing):
-    """SHA-256 on a helper thread, which hashlib lets run beside the GIL-holding decryption:
-    chunk N is hashed while N+1 is read, decrypted and written. Buffers rotate; a
-    semaphore counts those the hasher is done with, so none is overwritten too soon."""
-
-    buffers = 3
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._free = threading.Semaphore(self.buffers)
-        self._queue: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="coldtexts-sha256", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (plain := self._queue.get()) is not None:
-            self._digest.update(plain)
-            self._free.release()
-
-    def reserve(self) -> None:
-        self._free.acquire()
-
-    def update(self, plain: memoryview) -> None:
-        self._queue.put(plain)
-
-    def finish(self) -> str:
-        """The hash once every queued chunk is in (also the way out on an error: the
-        thread always ends)."""
-        self._queue.put(None)
-        self._thread.join()
-        return self._digest.hexdigest()
+    return Decrypted(written, digest.hexdigest())
 
 
 def _padding_length(last: bytes) -> int:
