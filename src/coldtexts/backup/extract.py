@@ -338,7 +338,8 @@ class Backup:
                             folder: Path | None = None) -> Iterator[ExtractedFile | MissingFile]:
         """Each path's file or the reason it is missing, in order; up to LOOKAHEAD files are
         decrypted ahead on the worker threads. An error (a tampered manifest, a full disk)
-        surfaces at its own file, after the ones before it, and nothing after it starts."""
+        surfaces at its own file, after the ones before it; files after it are stopped
+        (their .part removed) and never yielded."""
         folder = folder or self.staging_dir
         cancelled = threading.Event()
         self._running.add(cancelled)
