@@ -1,13 +1,16 @@
 """Backup-stage benchmark: unlock cost, decryption throughput, memory for a huge file.
 
     .venv/bin/python benchmarks/bench_backup.py [--gigabytes 1.0] [--big-gigabytes 2.0]
+        [--baseline /path/to/other/checkout/src] [--skip-unlock]
 
 1. Unlock: coldtexts' full unlock of a keybag with the real 10,000,000 PBKDF2-SHA256 rounds
    (derivation + 11 class-key unwraps) against the bare PBKDF2 in hashlib and in
    cryptography, each in its own process.
 2. Decryption: the same ~1 GB attachment set (a backup written by the project's writer)
    decrypted by coldtexts and by iphone-backup-decrypt's `extract_files`, alternately,
-   three times each, from the page cache; MB/s and the ratio.
+   three times each, from the page cache; MB/s and the ratio. With --baseline, another
+   checkout's coldtexts (e.g. the commit before a change) takes its turn in the same
+   alternation, and the single big file is extracted by both.
 3. Memory: peak RSS of one process extracting a single 2 GB file.
 Results print as a markdown table; the backups are made in a temporary folder and removed.
 """
@@ -19,7 +22,9 @@ import hashlib
 import os
 import shutil
 import statistics
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,15 @@ REAL_DPIC = 10_000_000
 
 
 # -- stages (run in fresh processes through run_isolated) -----------------------------------
+def _cpu_seconds() -> float:
+    """User + system time of this process, all threads: what a stage cost the machine,
+    which the shared machine's load does not change the way it changes the wall clock."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def unlock_coldtexts(backup: str) -> dict[str, Any]:
     from coldtexts.backup.extract import unlock
     from coldtexts.backup.locate import inspect_backup
@@ -63,12 +77,17 @@ def pbkdf2_pycryptodome() -> dict[str, Any]:
     return {}
 
 
-def decrypt_coldtexts(backup: str, out: str, key_file: str) -> dict[str, Any]:
-    """Decryption only: unlocked with the saved derived key, as a monthly job can be."""
+def decrypt_coldtexts(backup: str, out: str, key_file: str,
+                      src: str | None = None) -> dict[str, Any]:
+    """Decryption only: unlocked with the saved derived key, as a monthly job can be.
+    `src` runs another checkout's coldtexts (--baseline: old and new in one run)."""
+    if src:
+        sys.path.insert(0, src)
     from coldtexts.backup.extract import MEDIA, ExtractedFile, open_backup, staging
     from coldtexts.backup.locate import inspect_backup
     from coldtexts.options import SecretOptions
 
+    started = _cpu_seconds()
     info = inspect_backup(Path(backup), with_size=False)
     total = 0
     secrets = SecretOptions(key_file=Path(key_file), interactive=False)
@@ -78,11 +97,12 @@ def decrypt_coldtexts(backup: str, out: str, key_file: str) -> dict[str, Any]:
         for item in opened.extract_attachments(paths, folder):
             assert isinstance(item, ExtractedFile)
             total += item.size
-    return {"bytes": total}
+    return {"bytes": total, "cpu": _cpu_seconds() - started}
 
 
 def decrypt_peer(backup: str, out: str, key_file: str) -> dict[str, Any]:
     """iphone-backup-decrypt given the same derived key: decryption only."""
+    started = _cpu_seconds()
     from iphone_backup_decrypt import EncryptedBackup
 
     key = bytes.fromhex(Path(key_file).read_text().strip())
@@ -93,20 +113,65 @@ def decrypt_peer(backup: str, out: str, key_file: str) -> dict[str, Any]:
                                output_folder=str(target))
     total = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     shutil.rmtree(target)
-    return {"bytes": total, "files": count}
+    return {"bytes": total, "files": count, "cpu": _cpu_seconds() - started}
 
 
-def extract_one(backup: str, out: str, relative: str) -> dict[str, Any]:
+def raw_parts(backup: str, out: str) -> dict[str, Any]:
+    """The floor: each unavoidable piece of decrypting the attachment set, timed alone on
+    one thread with no Python per file in between: read every content file (page cache),
+    AES-256-CBC and SHA-256 over as many bytes, and write as many bytes as new files."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    sources = [p for p in Path(backup).glob("*/*") if p.stat().st_size > 64 * 1024]
+    buffer = bytearray(1 << 20)
+    plain = bytearray(len(buffer) + 16)
+    parts: dict[str, float] = {}
+    start = time.perf_counter()
+    total = 0
+    for path in sources:
+        with path.open("rb", buffering=0) as handle:
+            while got := handle.readinto(buffer):
+                total += got
+    parts["read"] = time.perf_counter() - start
+    chunks = total // len(buffer)
+    decryptor = Cipher(algorithms.AES(bytes(32)), modes.CBC(bytes(16))).decryptor()
+    start = time.perf_counter()
+    for _ in range(chunks):
+        decryptor.update_into(buffer, plain)
+    parts["aes"] = time.perf_counter() - start
+    digest = hashlib.sha256()
+    start = time.perf_counter()
+    for _ in range(chunks):
+        digest.update(buffer)
+    parts["sha256"] = time.perf_counter() - start
+    folder = Path(out) / "raw-writes"
+    folder.mkdir()
+    per_file = max(1, chunks // len(sources))
+    start = time.perf_counter()
+    for index in range(len(sources)):
+        with (folder / str(index)).open("wb") as handle:
+            for _ in range(per_file):
+                handle.write(buffer)
+    parts["write"] = time.perf_counter() - start
+    shutil.rmtree(folder)
+    return {"bytes": total, "seconds": sum(parts.values()), **parts}
+
+
+def extract_one(backup: str, out: str, relative: str,
+                src: str | None = None) -> dict[str, Any]:
+    if src:
+        sys.path.insert(0, src)
     from coldtexts.backup.extract import open_backup, staging
     from coldtexts.backup.locate import inspect_backup
     from coldtexts.options import SecretOptions
 
+    started = _cpu_seconds()
     os.environ["COLDTEXTS_PASSWORD"] = PASSWORD
     info = inspect_backup(Path(backup), with_size=False)
     with staging(Path(out)) as folder, open_backup(info, SecretOptions(interactive=False),
                                                    folder) as opened:
         [item] = list(opened.extract_attachments(["~/" + relative], folder))
-        return {"bytes": getattr(item, "size", 0)}
+    return {"bytes": getattr(item, "size", 0), "cpu": _cpu_seconds() - started}
 
 
 # -- building the backups ----------------------------------------------------------------
@@ -149,11 +214,75 @@ def _derived_key(backup: Path) -> bytes:
     return keybag.derive_key(PASSWORD, keybag.derivation_of(bag))
 
 
+def _unlock_row(backup: Path) -> str:
+    ours = run_isolated("bench_backup:unlock_coldtexts", {"backup": str(backup)})
+    bare = run_isolated("bench_backup:pbkdf2_hashlib", {})
+    crypto = run_isolated("bench_backup:pbkdf2_cryptography", {})
+    dome = run_isolated("bench_backup:pbkdf2_pycryptodome", {})
+    return (f"| unlock (10,000,000 rounds + unwraps) | {ours.seconds:.2f} s | "
+            f"hashlib PBKDF2 alone {bare.seconds:.2f} s, "
+            f"cryptography {crypto.seconds:.2f} s, pycryptodome {dome.seconds:.2f} s"
+            f" | {ours.seconds / min(bare.seconds, crypto.seconds, dome.seconds):.2f}x"
+            " of the fastest |")
+
+
+def _decrypt_rows(stage_args: dict[str, Any], rounds: int, baseline: str | None) -> list[str]:
+    """Every contender once per round, in turn (the machine's load drifts), medians."""
+    contenders = [("coldtexts", "bench_backup:decrypt_coldtexts", stage_args)]
+    if baseline:
+        contenders.append(("coldtexts before", "bench_backup:decrypt_coldtexts",
+                           {**stage_args, "src": baseline}))
+    contenders.append(("iphone-backup-decrypt extract_files", "bench_backup:decrypt_peer",
+                       stage_args))
+    floors: list[dict[str, float]] = []
+    seconds: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    peak: dict[str, float] = {}
+    size = 0
+    for _ in range(rounds):
+        for name, target, kwargs in contenders:
+            measured = run_isolated(target, kwargs)
+            seconds[name].append(measured.seconds)
+            cpu[name].append(measured.result["cpu"])
+            peak[name] = max(peak.get(name, 0.0), measured.peak_rss_mb)
+            size = measured.result["bytes"]
+        floors.append(run_isolated("bench_backup:raw_parts", {
+            "backup": stage_args["backup"], "out": stage_args["out"]}).result)
+    ours = statistics.median(seconds["coldtexts"])
+    rows = [_floor_row(floors, size)]
+    for name, _, _ in contenders:
+        median = statistics.median(seconds[name])
+        ratios = [theirs / mine for theirs, mine in zip(seconds[name], seconds["coldtexts"],
+                                                        strict=True)]
+        rows.append(f"| decrypt {size / 1e9:.2f} GB of attachments, {name} | "
+                    f"{size / 1e6 / median:.0f} MB/s ({statistics.median(cpu[name]):.1f} CPU-s,"
+                    f" peak RSS {peak[name]:.0f} MB) | "
+                    f"runs: {', '.join(f'{size / 1e6 / s:.0f}' for s in seconds[name])} MB/s | "
+                    + ("" if median == ours else
+                       f"coldtexts {statistics.median(ratios):.2f}x faster") + " |")
+    return rows
+
+
+def _floor_row(floors: list[dict[str, float]], size: int) -> str:
+    """What the pieces alone cost (medians over the rounds), and the best two fully used
+    cores could do with them: half their sum, or the largest piece if it is bigger."""
+    names = ("read", "aes", "sha256", "write")
+    median = {name: statistics.median(floor[name] for floor in floors) for name in names}
+    best = max(sum(median.values()) / 2, max(median.values()))
+    pieces = ", ".join(f"{name} {size / 1e6 / median[name]:.0f} MB/s" for name in names)
+    return (f"| the pieces alone, one thread each | {pieces} | serial "
+            f"{size / 1e6 / sum(median.values()):.0f} MB/s; 2 cores fully used at best "
+            f"{size / 1e6 / best:.0f} MB/s | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--big-gigabytes", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", help="another checkout's src/ folder, measured alongside")
+    parser.add_argument("--skip-unlock", action="store_true",
+                        help="leave out the 10,000,000-round unlock comparison")
     args = parser.parse_args()
     facts = machine_info()
     print(f"Machine: {facts.get('cpu')}, {facts.get('cores')} cores, "
@@ -162,41 +291,28 @@ def main() -> None:
                                      if (Path(__file__).parent / "work").is_dir() else None) as t:
         root = Path(t)
         rows: list[str] = []
-        backup = _attachment_backup(root, args.gigabytes, dpic=REAL_DPIC)
-        ours = run_isolated("bench_backup:unlock_coldtexts", {"backup": str(backup)})
-        bare = run_isolated("bench_backup:pbkdf2_hashlib", {})
-        crypto = run_isolated("bench_backup:pbkdf2_cryptography", {})
-        dome = run_isolated("bench_backup:pbkdf2_pycryptodome", {})
-        rows.append(f"| unlock (10,000,000 rounds + unwraps) | {ours.seconds:.2f} s | "
-                    f"hashlib PBKDF2 alone {bare.seconds:.2f} s, "
-                    f"cryptography {crypto.seconds:.2f} s, pycryptodome {dome.seconds:.2f} s"
-                    f" | {ours.seconds / min(bare.seconds, crypto.seconds, dome.seconds):.2f}x"
-                    " of the fastest |")
+        backup = _attachment_backup(root, args.gigabytes,
+                                    dpic=1000 if args.skip_unlock else REAL_DPIC)
+        if not args.skip_unlock:
+            rows.append(_unlock_row(backup))
         key_file = root / "derived.key"
         key_file.write_text(_derived_key(backup).hex())
         key_file.chmod(0o600)
         stage_args = {"backup": str(backup), "out": str(root), "key_file": str(key_file)}
-        ratios, ours_rates, peer_rates = [], [], []
-        for _ in range(args.rounds):
-            a = run_isolated("bench_backup:decrypt_coldtexts", stage_args)
-            b = run_isolated("bench_backup:decrypt_peer", stage_args)
-            mb = a.result["bytes"] / 1e6
-            ours_rates.append(mb / a.seconds)
-            peer_rates.append(b.result["bytes"] / 1e6 / b.seconds)
-            ratios.append(b.seconds / a.seconds)
-        rows.append(f"| decrypt {a.result['bytes'] / 1e9:.2f} GB of attachments | "
-                    f"{statistics.median(ours_rates):.0f} MB/s (peak RSS {a.peak_rss_mb:.0f} MB) | "
-                    f"iphone-backup-decrypt extract_files {statistics.median(peer_rates):.0f} MB/s "
-                    f"(peak RSS {b.peak_rss_mb:.0f} MB) | "
-                    f"{statistics.median(ratios):.2f}x faster (median of {args.rounds}) |")
+        rows.extend(_decrypt_rows(stage_args, args.rounds, args.baseline))
         shutil.rmtree(backup)
         big, relative = _big_file_backup(root, args.big_gigabytes)
-        one = run_isolated("bench_backup:extract_one", {"backup": str(big), "out": str(root),
-                                                        "relative": relative})
-        rows.append(f"| one {one.result['bytes'] / 1e9:.1f} GB file | "
-                    f"{one.result['bytes'] / 1e6 / one.seconds:.0f} MB/s | peak RSS "
-                    f"{one.peak_rss_mb:.0f} MB | target < 200 MB |")
-    print("| stage | coldtexts | alternative | ratio |\n|---|---|---|---|")
+        big_args = {"backup": str(big), "out": str(root), "relative": relative}
+        ones = [("coldtexts", run_isolated("bench_backup:extract_one", big_args))]
+        if args.baseline:
+            ones.append(("coldtexts before", run_isolated(
+                "bench_backup:extract_one", {**big_args, "src": args.baseline})))
+        for name, one in ones:
+            rows.append(f"| one {one.result['bytes'] / 1e9:.1f} GB file, {name} | "
+                        f"{one.result['bytes'] / 1e6 / one.seconds:.0f} MB/s "
+                        f"({one.result['cpu']:.1f} CPU-s) | peak RSS "
+                        f"{one.peak_rss_mb:.0f} MB | target < 200 MB |")
+    print("| stage | result | details | ratio |\n|---|---|---|---|")
     print("\n".join(rows))
 
 

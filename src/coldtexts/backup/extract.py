@@ -4,6 +4,11 @@ Staging is a 0700 folder on the destination's disk; it is removed on success, on
 on Ctrl-C and on SIGTERM (a killed run's folder is removed by the next run). Every file
 is decrypted (or copied) to a temp name and renamed into place, with its SHA-256 computed
 on the way. The backup folder itself is only ever read.
+
+Attachments are decrypted two at a time on worker threads (SHA-256, reads and writes
+release the GIL, so a second file keeps the second core busy), yielded in the order asked
+for. The main thread alone touches the manifest and creates folders; closing the Backup
+stops and waits for every worker, so no plaintext is written after staging is removed.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -27,7 +35,7 @@ from coldtexts.fsutil import PRIVATE_DIR_MODE, is_inside, make_private_dir, rais
 from coldtexts.options import SecretOptions
 
 from . import keybag as kb
-from .crypto import Decrypted, PaddingError, copy_plain, decrypt_file, decrypt_stream
+from .crypto import Decrypted, PaddingError, Writable, copy_plain, decrypt_file, decrypt_stream
 from .locate import BackupInfo
 from .manifest import FileRecord, Manifest, safe_relative_path
 from .secrets import read_password, remember_key, saved_key
@@ -40,6 +48,11 @@ ADDRESS_BOOK_IMAGES = "Library/AddressBook/AddressBookImages.sqlitedb"
 SIDECARS = ("-wal", "-shm")
 DEVICE_PREFIXES = ("~/", "/private/var/mobile/", "/var/mobile/")
 MEDIA_FOLDERS = ("Library/SMS/Attachments/", "Library/SMS/StickerCache/")
+# Two files at once: the GIL-free part of a file (SHA-256, read, write) is most of it, so
+# a second thread fills the second core; more threads only queue for the same two.
+EXTRACT_THREADS = 2
+LOOKAHEAD = 2 * EXTRACT_THREADS  # files planned ahead: workers never wait for the main thread
+RESULT_POLL_SECONDS = 0.2  # Windows delivers Ctrl-C to a waiting thread only between waits
 
 
 class Terminated(KeyboardInterrupt):
@@ -59,6 +72,36 @@ class ExtractedFile:
 class MissingFile:
     device_path: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One file to extract, its source found and its staging folder made and checked (by
+    the main thread): what is left is decrypting it, which a worker thread may do."""
+
+    record: FileRecord
+    source: Path
+    target: Path
+    label: str
+
+
+class Cancelled(Exception):
+    """An extraction was stopped half-way because its caller is gone (Ctrl-C, an error,
+    the backup closed); its temp file is removed."""
+
+
+class _StopWhenCancelled:
+    """The temp file, refusing further writes once `cancelled` is set: a worker busy with
+    a 2 GB file stops within one chunk instead of finishing it."""
+
+    def __init__(self, out: BinaryIO, cancelled: threading.Event) -> None:
+        self._out = out
+        self._cancelled = cancelled
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        if self._cancelled.is_set():
+            raise Cancelled()
+        return self._out.write(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +201,17 @@ class Backup:
         self.staging_dir = staging_dir
         self.remembered: str | None = None  # where a derived key was saved, in words
         self._checked_dirs: set[Path] = set()  # made private and checked to be inside
+        self._workers: ThreadPoolExecutor | None = None
+        self._running: set[threading.Event] = set()  # one per extract_attachments in use
 
     def close(self) -> None:
+        """Stop every worker and wait for it: after this no file appears in staging (an
+        abandoned extract_attachments generator is not closed before its Backup is)."""
+        for cancelled in list(self._running):
+            cancelled.set()
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
+            self._workers = None
         self.manifest.close()
 
     def __enter__(self) -> Backup:
@@ -196,14 +248,23 @@ class Backup:
 
     def extract_record(self, record: FileRecord, folder: Path, label: str, *,
                        flat: bool = False) -> ExtractedFile:
+        return self._run(self._job(record, folder, label, flat))
+
+    def _job(self, record: FileRecord, folder: Path, label: str, flat: bool) -> _Job:
         source = self.info.path / record.file_id[:2] / record.file_id
         if not source.is_file():
             raise FileNotFoundError(source)
-        target = self._target(record, folder, flat)
+        return _Job(record, source, self._target(record, folder, flat), label)
+
+    def _run(self, job: _Job, cancelled: threading.Event | None = None) -> ExtractedFile:
+        """Decrypt to `<target>.part` (owner-only), then rename: a file under its real name
+        is always complete. Safe on a worker thread: it touches only its own two paths."""
+        target = job.target
         temp = target.with_name(target.name + ".part")
         try:
             with temp.open("wb") as out:
-                result = self._decrypt_into(record, source, out)
+                sink = out if cancelled is None else _StopWhenCancelled(out, cancelled)
+                result = self._decrypt_into(job.record, job.source, sink)
             os.chmod(temp, 0o600)
             os.replace(temp, target)
         except OSError as exc:
@@ -213,9 +274,9 @@ class Backup:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return ExtractedFile(label, target, result.size, result.sha256)
+        return ExtractedFile(job.label, target, result.size, result.sha256)
 
-    def _decrypt_into(self, record: FileRecord, source: Path, out: BinaryIO) -> Decrypted:
+    def _decrypt_into(self, record: FileRecord, source: Path, out: Writable) -> Decrypted:
         if self.keybag is None:
             return copy_plain(source, out)
         if record.wrapped_key is None:
@@ -275,22 +336,88 @@ class Backup:
 
     def extract_attachments(self, device_paths: Iterable[str],
                             folder: Path | None = None) -> Iterator[ExtractedFile | MissingFile]:
+        """Each path's file or the reason it is missing, in order; up to LOOKAHEAD files are
+        decrypted ahead on the worker threads. An error (a tampered manifest, a full disk)
+        surfaces at its own file, after the ones before it; files after it are stopped
+        (their .part removed) and never yielded."""
         folder = folder or self.staging_dir
-        for device_path in device_paths:
+        cancelled = threading.Event()
+        self._running.add(cancelled)
+        pending: deque[Future[ExtractedFile | MissingFile]] = deque()
+        try:
+            for device_path in device_paths:
+                planned = self._plan_attachment(device_path, folder, cancelled)
+                pending.append(planned)
+                if planned.done() and planned.exception() is not None:
+                    break  # a failed plan ends the run: yield what came before, then raise
+                if len(pending) >= LOOKAHEAD:
+                    yield _outcome(pending.popleft())
+            while pending:
+                yield _outcome(pending.popleft())
+        finally:
+            _stop(pending, cancelled)
+            self._running.discard(cancelled)
+
+    def _plan_attachment(self, device_path: str, folder: Path,
+                         cancelled: threading.Event) -> Future[ExtractedFile | MissingFile]:
+        """The main thread's part (manifest, folders); the decryption goes to a worker."""
+        try:
             relative = media_relative_path(device_path)
             if relative is None:
-                yield MissingFile(device_path, "its device path is not in the Messages folders")
-                continue
+                return _done(MissingFile(device_path,
+                                         "its device path is not in the Messages folders"))
             record = self.manifest.lookup(MEDIA, relative)
             if record is None:
-                yield MissingFile(device_path, "not in this backup (offloaded to iCloud by "
-                                               "Optimize Storage, or expired)")
-                continue
-            try:
-                yield self.extract_record(record, folder, device_path, flat=True)
-            except FileNotFoundError:
-                yield MissingFile(device_path, "listed in the backup's manifest but its file is "
-                                               "missing (an incomplete backup)")
+                return _done(MissingFile(device_path, "not in this backup (offloaded to iCloud "
+                                                      "by Optimize Storage, or expired)"))
+            job = self._job(record, folder, device_path, flat=True)
+        except FileNotFoundError:
+            return _done(_missing_file(device_path))
+        except Exception as exc:  # raised when its turn comes, after the files before it
+            failed: Future[ExtractedFile | MissingFile] = Future()
+            failed.set_exception(exc)
+            return failed
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(EXTRACT_THREADS,
+                                               thread_name_prefix="coldtexts-extract")
+        return self._workers.submit(self._run_attachment, job, cancelled)
+
+    def _run_attachment(self, job: _Job, cancelled: threading.Event) -> ExtractedFile | MissingFile:
+        try:
+            return self._run(job, cancelled)
+        except FileNotFoundError:
+            return _missing_file(job.label)
+
+
+def _missing_file(device_path: str) -> MissingFile:
+    return MissingFile(device_path, "listed in the backup's manifest but its file is missing "
+                                    "(an incomplete backup)")
+
+
+def _done(value: ExtractedFile | MissingFile) -> Future[ExtractedFile | MissingFile]:
+    ready: Future[ExtractedFile | MissingFile] = Future()
+    ready.set_result(value)
+    return ready
+
+
+def _outcome(future: Future[ExtractedFile | MissingFile]) -> ExtractedFile | MissingFile:
+    """The job's result (or its exception), waiting in short slices so that Ctrl-C and
+    SIGTERM interrupt the wait on every platform."""
+    while not future.done():
+        wait_for([future], timeout=RESULT_POLL_SECONDS)
+    return future.result()
+
+
+def _stop(pending: deque[Future[ExtractedFile | MissingFile]],
+          cancelled: threading.Event) -> None:
+    """Called on every way out: jobs not started are dropped, running ones stop at their
+    next chunk (their temp files removed), and all have ended when this returns."""
+    cancelled.set()
+    # Only jobs that started need waiting for: one cancelled before it ran is not "done"
+    # to wait() until a worker picks it up, which never happens once close() shut the
+    # pool down (that wait hung).
+    started = [future for future in pending if not future.cancel()]
+    wait_for(started)
 
 
 def _decrypt_manifest(info: BackupInfo, keybag: BackupKeyBag, manifest_key: bytes,
