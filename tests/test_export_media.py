@@ -119,3 +119,25 @@ def test_missing_originals_are_skipped(tmp_path: Path) -> None:
 
     assert media.ensure_previews(tmp_path, [missing_view("photo-heic", "gone")]) == []
     assert files_under(tmp_path) == set()
+
+
+def test_one_worker_pool_serves_every_batch_of_a_run(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    labels = ("photo-heic", "photo-jpeg", "photo-png", "sticker", "voice", "song")
+    write_originals(tmp_path, labels)
+    pools: list[object] = []
+    real = media.ProcessPoolExecutor
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pools.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return pools[-1]
+
+    monkeypatch.setattr(media, "ProcessPoolExecutor", counted)
+    monkeypatch.setattr(media, "POOL_THRESHOLD", 2)
+    with media.PreviewMaker(workers=2) as maker:
+        assert maker.ensure(tmp_path, views(*labels[:3])) == []
+        assert maker.ensure(tmp_path, views(*labels[3:])) == []
+        assert maker.ensure(tmp_path, views(*labels)) == []  # all made: nothing to do
+    assert len(pools) == 1
+    assert all(made(tmp_path, label, kind).is_file() for label, kind in (
+        ("photo-heic", "image"), ("sticker", "sticker"), ("voice", "audio")))

@@ -71,16 +71,21 @@ class Renderer:
         # Computed once per run: an exporter may hash its templates to make it.
         self._fingerprints = {e.name: e.fingerprint(ctx.options) for e in exporters}
         self.stats = RenderStats()
+        self._previews: Any = None  # media.PreviewMaker, made on first need, closed by run()
 
     def run(self, conversations: Sequence[str] | None, since: date | None,
             until: date | None, progress: Progress | None) -> RenderStats:
         plans = [p for meta in load_metas(self._conn)
                  if (p := plan_conversation(self._conn, meta, self._zone, self._names))]
         chosen = [p for p in plans if _matches(p, conversations, self._names)]
-        for done, plan in enumerate(chosen, 1):
-            self._conversation(plan, since, until)
-            if progress is not None:
-                progress(done, len(chosen))
+        try:
+            for done, plan in enumerate(chosen, 1):
+                self._conversation(plan, since, until)
+                if progress is not None:
+                    progress(done, len(chosen))
+        finally:
+            if self._previews is not None:
+                self._previews.close()
         self._site([p.view for p in plans], chosen)
         return self.stats
 
@@ -160,8 +165,10 @@ class Renderer:
             r.sticker for v in volumes for m in v.messages for r in m.reactions
             if r.sticker is not None and r.sticker.original
         ]
-        if attachments and hasattr(media, "ensure_previews"):
-            media.ensure_previews(self._ctx.archive_root, attachments)
+        if attachments and hasattr(media, "PreviewMaker"):
+            if self._previews is None:
+                self._previews = media.PreviewMaker()
+            self._previews.ensure(self._ctx.archive_root, attachments)
 
     # -- decisions and publishing -----------------------------------------------------------
     def _decide(self, slug: str, out: _Output, exporter: Exporter,
