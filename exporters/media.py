@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +23,8 @@ from pathlib import Path
 
 from coldtexts.fsutil import atomic_write_text, atomic_writer, make_private_dir
 from coldtexts.view import AttachmentView
+
+from .workers import new_pool
 
 log = logging.getLogger("coldtexts.media")
 PREVIEW_EDGE = 1280
@@ -168,11 +169,7 @@ class PreviewMaker:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # Not fork: a forked worker would inherit the archive lock's descriptor and
-            # keep the archive locked after its parent was killed.
-            context = multiprocessing.get_context("forkserver" if os.name == "posix"
-                                                  else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._pool = new_pool(self._workers)
         return self._pool
 
     def close(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +32,7 @@ from . import glyphs
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
 from .html import render_volume, template_files, templates_folder
+from .workers import new_pool
 
 PDF_VARIANT = "pdf/a-3u"  # the maintainers' recommended archival variant
 INLINE_MESSAGES = 1500  # below this many messages in a batch, skip the worker pool
@@ -178,9 +178,7 @@ class PdfExporter:
     def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
         if self._pool is None:
             self._workers = options.pdf_workers or os.cpu_count() or 1
-            # Not fork: a forked worker would inherit the archive lock's descriptor.
-            context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._pool = new_pool(self._workers)
             self._submitted = 0
         return self._pool
 

@@ -126,13 +126,13 @@ def test_one_worker_pool_serves_every_batch_of_a_run(tmp_path: Path,
     labels = ("photo-heic", "photo-jpeg", "photo-png", "sticker", "voice", "song")
     write_originals(tmp_path, labels)
     pools: list[object] = []
-    real = media.ProcessPoolExecutor
+    real = media.new_pool
 
-    def counted(*args: object, **kwargs: object) -> object:
-        pools.append(real(*args, **kwargs))  # type: ignore[arg-type]
+    def counted(workers: int) -> object:
+        pools.append(real(workers))
         return pools[-1]
 
-    monkeypatch.setattr(media, "ProcessPoolExecutor", counted)
+    monkeypatch.setattr(media, "new_pool", counted)
     monkeypatch.setattr(media, "POOL_THRESHOLD", 2)
     with media.PreviewMaker(workers=2) as maker:
         assert maker.ensure(tmp_path, views(*labels[:3])) == []

@@ -1,0 +1,46 @@
+"""Worker pools that end with the run that started them.
+
+Pools start their workers through multiprocessing's forkserver (spawn on Windows), not
+fork: a forked worker would inherit the archive lock's descriptor and keep the archive
+locked after its parent died. The workers' parent is then the forkserver, not the
+export, and when the export was killed outright (SIGKILL: a scheduler's timeout, the OOM
+killer) its workers were seen to stay behind, a PDF worker holding hundreds of MB, until
+the machine restarted. So each worker watches the process that made its pool, and exits
+once that process is gone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+WATCH_SECONDS = 1.0  # how often a worker checks that the run is still there
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool of `workers` that exit when this process does, however it ends."""
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_watch_parent, initargs=(os.getpid(),))
+
+
+def _watch_parent(pid: int) -> None:
+    # POSIX only: there os.kill(pid, 0) asks whether pid exists; on Windows it would
+    # terminate it, and spawned workers there end with their parent's pipes anyway.
+    if os.name == "posix":
+        threading.Thread(target=_exit_when_gone, args=(pid,), daemon=True,
+                         name="coldtexts-watch-parent").start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    while True:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the run is gone: nothing will collect this worker's results
+        except PermissionError:
+            pass  # the pid exists (another user's process would say so): keep waiting
