@@ -59,7 +59,9 @@ def test_init_then_unattended_exports_then_search(setup: dict[str, Path]) -> Non
     report = json.loads(report_path.read_text("utf-8"))
     assert report["exit_code"] == code and report["totals"]["new"] > 10
     assert report["backup"] == str(setup["roots"] / UDID)
-    assert {"unlock", "ingest", "render"} <= set(report["timings"])
+    assert {"unlock", "ingest", "render", "render txt", "render jsonl"} <= set(report["timings"])
+    assert "render html" not in report["timings"]  # only the formats asked for
+    assert report["timings"]["render txt"] <= report["timings"]["render"]
     assert report["totals"]["attachments_missing"] > 0
     assert f"{report['totals']['attachments_missing']} attachments missing" in line
 

@@ -167,6 +167,9 @@ def _render(archive: Archive, options: ExportOptions, state: RunState,
 
         state.render = archive.render(exporters, ctx, conversations=options.conversations or None,
                                       since=options.since, until=options.until, progress=advance)
+    # Where rendering's time went, in the report: "render html", "render previews", ...
+    for name, seconds in state.render.seconds.items():
+        state.timings[f"render {name}"] = seconds
 
 
 def render_zone(options: ExportOptions) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -131,10 +132,14 @@ class Renderer:
             job = RenderJob(out.path, plan.view, views(slices))
             jobs_by_exporter.setdefault(exporter.name, []).append((job, out))
             exporters[exporter.name] = exporter
+        started = time.perf_counter()
         self._ensure_previews(cache.values())
+        self.stats.timed("previews", started)
         with transaction(self._conn):
             for name, jobs in jobs_by_exporter.items():
+                started = time.perf_counter()
                 self._render_jobs(plan.view.slug, exporters[name], jobs)
+                self.stats.timed(name, started)
 
     def _render_jobs(self, slug: str, exporter: Exporter,
                      jobs: list[tuple[RenderJob, _Output]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -78,6 +79,12 @@ class RenderDecision:
 @dataclass(slots=True)
 class RenderStats:
     decisions: list[RenderDecision] = field(default_factory=list)
+    #: Seconds spent per exporter ("html", "pdf", ...) and making "previews".
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, since: float) -> None:
+        """Add the time since `since` (time.perf_counter()) to `name`."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
 
     @property
     def rendered(self) -> int:
