@@ -111,6 +111,32 @@ def test_a_second_run_is_locked_out_with_the_holders_details(tmp_path: Path) -> 
         pass
 
 
+@pytest.mark.skipif(os.name != "posix", reason="forks a holder of the lock")
+def test_a_dead_runs_lock_still_held_for_a_moment_is_waited_for(tmp_path: Path) -> None:
+    """A killed run's forked child can keep its lock a moment after the kill."""
+    root = tmp_path / "Archive"
+    root.mkdir()
+    code = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from coldtexts.archive.lock import ArchiveLock\n"
+        "ArchiveLock(Path(sys.argv[1])).acquire()\n"
+        "if os.fork() == 0:\n"  # the child keeps the lock a moment after its parent dies
+        "    time.sleep(1.0)\n"
+        "    os._exit(0)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"locked\n"
+    child.kill()
+    child.wait()
+    started = time.monotonic()
+    with ArchiveLock(root) as lock:  # waits for the forked child, then takes over
+        assert lock.stale is not None and lock.stale.pid == child.pid
+    assert time.monotonic() - started < 5
+
+
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     root = tmp_path / "Archive"
     root.mkdir()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from coldtexts.fsutil import PRIVATE_FILE_MODE
 
 LOCK_NAME = ".coldtexts.lock"
 _WINDOWS_LOCK_OFFSET = 1 << 20  # lock a byte past the text so the text stays readable
+DEAD_HOLDER_GRACE = 5.0  # seconds to wait for a dead holder's lock to come free
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,20 @@ def _read_holder(fd: int) -> LockHolder | None:
         return LockHolder(int(data["pid"]), str(data["host"]), str(data["started"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _is_dead_here(holder: LockHolder) -> bool:
+    """True when the holder ran on this computer and its process no longer exists (POSIX:
+    on Windows os.kill would terminate the process instead of probing it)."""
+    if os.name != "posix" or holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _try_lock(fd: int) -> bool:
@@ -94,7 +110,7 @@ class ArchiveLock:
                 f"Cannot create the lock file {self.path} ({exc.strerror}); check the "
                 "archive folder's permissions."
             ) from exc
-        if not _try_lock(fd):
+        if not _try_lock(fd) and not self._holder_gone_then_locked(fd):
             holder = _read_holder(fd)
             os.close(fd)
             who = f" ({holder.describe()})" if holder else ""
@@ -111,6 +127,23 @@ class ArchiveLock:
         os.fsync(fd)
         self._fd = fd
         return self
+
+    def _holder_gone_then_locked(self, fd: int) -> bool:
+        """When the recorded holder has died, wait a moment for the lock to come free.
+
+        The OS frees a killed run's lock once every descriptor of it is closed; a process
+        it had just forked (to start a worker pool's server) keeps one until it execs, so
+        for a moment after the kill the lock can still look held (seen once in a few
+        hundred kills in the crash test)."""
+        holder = _read_holder(fd)
+        if holder is None or not _is_dead_here(holder):
+            return False
+        deadline = time.monotonic() + DEAD_HOLDER_GRACE
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if _try_lock(fd):
+                return True
+        return False
 
     def release(self) -> None:
         if self._fd is None:
