@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from coldtexts.fsutil import atomic_write_text, atomic_writer, make_private_dir
 from coldtexts.view import AttachmentView
 
-from .workers import new_pool
+from .workers import LazyPool
 
 log = logging.getLogger("coldtexts.media")
 PREVIEW_EDGE = 1280
@@ -150,32 +148,24 @@ class PreviewMaker:
     before: a tenth of a 100,000-message export's preview time. Close it when done."""
 
     def __init__(self, workers: int = 0) -> None:
-        self._workers = workers or os.cpu_count() or 1
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = LazyPool(workers)
 
     def ensure(self, archive_root: Path, attachments: Sequence[AttachmentView]) -> list[str]:
         """Make every missing derived file; returns the conversions that failed, in words."""
         jobs = _jobs(archive_root, attachments)
         if not jobs:
             return []
-        if len(jobs) < POOL_THRESHOLD and self._pool is None:
+        if len(jobs) < POOL_THRESHOLD and not self._pool.started:
             results = [convert_one(job) for job in jobs]
         else:
-            results = list(self._executor().map(convert_one, jobs, chunksize=4))
+            results = list(self._pool.executor().map(convert_one, jobs, chunksize=4))
         failures = [r for r in results if r]
         for failure in failures:
             log.warning("no preview for %s", failure)
         return failures
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = new_pool(self._workers)
-        return self._pool
-
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self._pool.close()
 
     def __enter__(self) -> PreviewMaker:
         return self

@@ -18,7 +18,7 @@ import hashlib
 import mimetypes
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -32,7 +32,7 @@ from . import glyphs
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
 from .html import render_volume, template_files, templates_folder
-from .workers import new_pool
+from .workers import LazyPool
 
 PDF_VARIANT = "pdf/a-3u"  # the maintainers' recommended archival variant
 INLINE_MESSAGES = 1500  # below this many messages in a batch, skip the worker pool
@@ -162,9 +162,8 @@ class PdfExporter:
     scope: ClassVar[Literal["volume", "conversation"]] = "volume"
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._workers = 0
-        self._submitted = 0  # volumes sent to the current pool
+        self._pool: LazyPool | None = None  # made on first need: its size is an option
+        self._submitted = 0  # messages sent to the current pool, each volume at least 250
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/{volume_key}.pdf"
@@ -175,24 +174,22 @@ class PdfExporter:
                                          "html_thread", "words", "media"),
                             *template_files(options)])
 
-    def _executor(self, options: RenderOptions) -> ProcessPoolExecutor:
+    def _lazy_pool(self, options: RenderOptions) -> LazyPool:
         if self._pool is None:
-            self._workers = options.pdf_workers or os.cpu_count() or 1
-            self._pool = new_pool(self._workers)
-            self._submitted = 0
+            self._pool = LazyPool(options.pdf_workers)
         return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            self._pool.close()
+        self._submitted = 0
 
     def __del__(self) -> None:
         self.close()
 
-    def _next_batch(self, pending: Sequence[RenderJob]) -> list[RenderJob]:
+    def _next_batch(self, pool: LazyPool, pending: Sequence[RenderJob]) -> list[RenderJob]:
         """The jobs the current pool still has room for (at least one), counted in."""
-        budget = self._workers * MESSAGES_PER_WORKER
+        budget = pool.workers * MESSAGES_PER_WORKER
         batch: list[RenderJob] = []
         for job in pending:
             if batch and self._submitted >= budget:
@@ -212,13 +209,14 @@ class PdfExporter:
         # max_tasks_per_child: with Python 3.11 a pool using it was seen to hang once its
         # workers retired.)
         pending = list(jobs)
+        pool = self._lazy_pool(ctx.options)
         while pending:
-            pool = self._executor(ctx.options)
-            batch = self._next_batch(pending)
+            batch = self._next_batch(pool, pending)
             del pending[:len(batch)]
-            futures: list[Future[RenderResult]] = [pool.submit(_render_job, job, ctx)
+            executor = pool.executor()
+            futures: list[Future[RenderResult]] = [executor.submit(_render_job, job, ctx)
                                                    for job in batch]
             for future in futures:
                 yield future.result()
-            if self._submitted >= self._workers * MESSAGES_PER_WORKER:
+            if self._submitted >= pool.workers * MESSAGES_PER_WORKER:
                 self.close()

@@ -27,6 +27,29 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_watch_parent, initargs=(os.getpid(),))
 
 
+class LazyPool:
+    """A pool from new_pool, started on first use (many runs never need one) and shut
+    down by close(), which leaves it ready to start afresh."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = new_pool(self.workers)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def _watch_parent(pid: int) -> None:
     # POSIX only: there os.kill(pid, 0) asks whether pid exists; on Windows it would
     # terminate it, and spawned workers there end with their parent's pipes anyway.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 import pytest
-from coldtexts.exporters import media
+from coldtexts.exporters import media, workers
 from PIL import Image
 
 from coldtexts.view import AttachmentView
@@ -126,13 +126,13 @@ def test_one_worker_pool_serves_every_batch_of_a_run(tmp_path: Path,
     labels = ("photo-heic", "photo-jpeg", "photo-png", "sticker", "voice", "song")
     write_originals(tmp_path, labels)
     pools: list[object] = []
-    real = media.new_pool
+    real = workers.new_pool
 
     def counted(workers: int) -> object:
         pools.append(real(workers))
         return pools[-1]
 
-    monkeypatch.setattr(media, "new_pool", counted)
+    monkeypatch.setattr(workers, "new_pool", counted)
     monkeypatch.setattr(media, "POOL_THRESHOLD", 2)
     with media.PreviewMaker(workers=2) as maker:
         assert maker.ensure(tmp_path, views(*labels[:3])) == []

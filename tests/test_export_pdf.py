@@ -225,8 +225,11 @@ def test_worker_pools_are_replaced_once_they_have_rendered_their_budget(
     pdf = PdfExporter()
     closed = []
     original_close = pdf.close
-    monkeypatch.setattr(pdf, "close", lambda: (closed.append(pdf._pool is not None),
-                                               original_close())[1])
+    def close() -> None:  # records whether a running pool was closed
+        closed.append(pdf._pool is not None and pdf._pool.started)
+        original_close()
+
+    monkeypatch.setattr(pdf, "close", close)
     jobs = [job for v in volumes for job in jobs_for(pdf, (v,))]
     results = list(pdf.render_many(jobs, ctx))
     assert [r.job for r in results] == jobs
