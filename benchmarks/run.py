@@ -233,8 +233,7 @@ def stage_pipeline(ctx: Context) -> None:
                     note=f"coldtexts export, {what}, one process tree")
     report_breakdown(ctx, first)
     if since:
-        stage_pdf_slice(ctx, archive, {**common, "extra_args": [
-            "--formats", "pdf", "--since", since, "--timezone", "UTC"]})
+        stage_pdf_slice(ctx, archive, common, since)
     measure(ctx, "re-run unchanged", "coldtexts", "_run_stages:export_cli", common,
             note="same backup again: everything skipped by render keys")
     later, generated = ensure_workload(ctx.args, ctx.args_messages, ctx.work, extra=1_000)
@@ -259,10 +258,11 @@ def newest_day(sms_db: str, count: int) -> str | None:
     return moment.date().isoformat() if moment else None
 
 
-def stage_pdf_slice(ctx: Context, archive: Path, kwargs: dict[str, Any]) -> None:
+def stage_pdf_slice(ctx: Context, archive: Path, common: dict[str, Any], since: str) -> None:
     """PDF of the volumes that hold the newest messages: messages/s, and the full time."""
+    extra_args = ["--formats", "pdf", "--since", since, "--timezone", "UTC"]
     row = measure(ctx, "export, PDF of the newest volumes", "coldtexts",
-                  "_run_stages:export_cli", kwargs)
+                  "_run_stages:export_cli", {**common, "extra_args": extra_args})
     counts = [volume_message_count(pdf) for pdf in archive.glob("conversations/*/*.pdf")]
     rendered = sum(c for c in counts if c)
     report = row.extra.get("report") or {}
@@ -272,7 +272,7 @@ def stage_pdf_slice(ctx: Context, archive: Path, kwargs: dict[str, Any]) -> None
     ctx.pdf_seconds = seconds
     row.throughput, row.unit = rendered / seconds, "messages/s"
     row.us_per_message = seconds / rendered * 1e6
-    row.note = (f"--formats pdf --since {kwargs['extra_args'][3]}: {len(counts)} volumes, "
+    row.note = (f"--formats pdf --since {since}: {len(counts)} volumes, "
                 f"{rendered:,} messages, rendered in {seconds:.0f} s; all {ctx.messages:,} "
                 f"would take ~{ctx.messages / row.throughput / 60:.0f} min")
 

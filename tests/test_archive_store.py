@@ -111,24 +111,27 @@ def test_a_second_run_is_locked_out_with_the_holders_details(tmp_path: Path) -> 
         pass
 
 
+def _lock_holder(root: Path, then: str = "") -> subprocess.Popen[bytes]:
+    """A process holding ROOT's lock (after running `then`), once it says so."""
+    code = ("import os, sys, time\n"
+            "from pathlib import Path\n"
+            "from coldtexts.archive.lock import ArchiveLock\n"
+            "ArchiveLock(Path(sys.argv[1])).acquire()\n"
+            f"{then}"
+            "print('locked', flush=True)\n"
+            "time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"locked\n"
+    return child
+
+
 @pytest.mark.skipif(os.name != "posix", reason="forks a holder of the lock")
 def test_a_dead_runs_lock_still_held_for_a_moment_is_waited_for(tmp_path: Path) -> None:
     """A killed run's forked child can keep its lock a moment after the kill."""
     root = tmp_path / "Archive"
     root.mkdir()
-    code = (
-        "import os, sys, time\n"
-        "from pathlib import Path\n"
-        "from coldtexts.archive.lock import ArchiveLock\n"
-        "ArchiveLock(Path(sys.argv[1])).acquire()\n"
-        "if os.fork() == 0:\n"  # the child keeps the lock a moment after its parent dies
-        "    time.sleep(1.0)\n"
-        "    os._exit(0)\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(60)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE)
-    assert child.stdout is not None and child.stdout.readline() == b"locked\n"
+    # The holder's forked child keeps the lock for a second after its parent dies.
+    child = _lock_holder(root, "if os.fork() == 0:\n    time.sleep(1.0)\n    os._exit(0)\n")
     child.kill()
     child.wait()
     started = time.monotonic()
@@ -140,17 +143,8 @@ def test_a_dead_runs_lock_still_held_for_a_moment_is_waited_for(tmp_path: Path) 
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     root = tmp_path / "Archive"
     root.mkdir()
-    code = (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from coldtexts.archive.lock import ArchiveLock\n"
-        "ArchiveLock(Path(sys.argv[1])).acquire()\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(60)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE)
+    child = _lock_holder(root)
     try:
-        assert child.stdout is not None and child.stdout.readline() == b"locked\n"
         with pytest.raises(ArchiveLockedError, match=f"pid {child.pid}"):
             ArchiveLock(root).acquire()
     finally:
