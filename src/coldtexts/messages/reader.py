@@ -17,19 +17,19 @@ from __future__ import annotations
 import errno
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from ..errors import DiskFullError, MessagesDatabaseCorruptError
-from . import classify
+from . import classify, reader_parallel
 from .contacts import ContactBook
 from .dates import apple_time
 from .models import Attachment, Conversation, Message, Participant, Reaction, ReadProblem
 from .reader_query import ATTACHMENT_FIELDS, F, P, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
-from .reader_sqlite import ReadOnlyDatabase, looks_like_sqlite
+from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
 
 _REQUIRED_TABLES = ("message", "handle", "chat", "chat_message_join")
 _A = {name: index for index, name in enumerate(ATTACHMENT_FIELDS)}
@@ -58,17 +58,23 @@ class SmsDatabase:
         # Recently Deleted parts are few (kept ~30 days), so they are held by message.
         self._deleted_parts = self._recoverable_parts()
         self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
-                                       self.problems, self._deleted_parts)
+                                       self.problems, self._deleted_parts, self._payload_of)
+        self.path = database.path  # the file open: a second reader can open it in place
+        self.has_date_index = "date" in self.schema.message and has_index_on(
+            self._connection, "message", "date")
 
     @classmethod
-    def open(cls, path: Path, contacts: ContactBook | None = None) -> SmsDatabase:
-        """Open `path` read-only; MessagesDatabaseCorruptError when it cannot be read."""
+    def open(cls, path: Path, contacts: ContactBook | None = None, *,
+             private_copy: bool = True) -> SmsDatabase:
+        """Open `path` read-only; MessagesDatabaseCorruptError when it cannot be read.
+
+        `private_copy=False` is for a second reader of an open SmsDatabase's `path`."""
         if not looks_like_sqlite(path):
             raise MessagesDatabaseCorruptError(
                 f"{path.name} is not an SQLite database (corrupt or truncated); "
                 "make a fresh backup and try again.")
         try:
-            database = ReadOnlyDatabase(path)
+            database = ReadOnlyDatabase(path, private_copy=private_copy)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise DiskFullError(
@@ -85,6 +91,10 @@ class SmsDatabase:
         except BaseException:
             database.close()
             raise
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._connection
 
     def close(self) -> None:
         self._database.close()
@@ -137,8 +147,20 @@ class SmsDatabase:
                 service=classify.service_name(service), display_name=display_name or None,
                 is_group=style == 43 or ";+;" in guid, participants=participants)
 
-    def messages(self) -> Iterator[Message]:
+    def messages(self, *, parallel: bool = True) -> Iterator[Message]:
         """Every non-tapback row, by date; one Message per row however many chats hold it.
+
+        A large database is read in two processes (reader_parallel), which yields the same
+        messages in the same order with the same problems; `parallel=False` reads it here
+        alone."""
+        bounds = reader_parallel.chunk_bounds(self) if parallel else None
+        if bounds is None:
+            return self.messages_in_chunk(None, 0)
+        return reader_parallel.messages(self, bounds)
+
+    def messages_in_chunk(self, bounds: Sequence[Any] | None, index: int) -> Iterator[Message]:
+        """The messages of chunk `index` of `bounds` (reader_parallel.chunk_bounds), or of
+        every date when `bounds` is None.
 
         Most rows are read by a narrow query and built by the converter's plain path; a row
         with anything more (an app, an edit, a reply, an event, ...) is read again in full
@@ -148,8 +170,9 @@ class SmsDatabase:
         plain, full_row = converter.plain_message, self._full_row
         flag = P["needs_full_row"]
         with_deleted_parts = self._deleted_parts.keys()
-        rows = self._grouped_rows(self.schema.plain_message_select(), P["chat_id"],
-                                  P["deleted_chat_id"])
+        dates, parameters = reader_parallel.chunk_dates(bounds, index)
+        rows = self._grouped_rows(self.schema.plain_message_select(dates), P["chat_id"],
+                                  P["deleted_chat_id"], parameters)
         for row, chats, deleted in rows:
             if row[flag] or row[0] in with_deleted_parts:
                 yield converter.message(full_row(row[0]), chats, deleted)
@@ -166,7 +189,8 @@ class SmsDatabase:
                 yield reaction
 
     # -- internals ------------------------------------------------------------------------------
-    def _grouped_rows(self, sql: str, chat_i: int, deleted_i: int
+    def _grouped_rows(self, sql: str, chat_i: int, deleted_i: int,
+                      parameters: Sequence[Any] = ()
                       ) -> Iterator[tuple[Any, list[int], list[int]]]:
         """Rows of one message arrive adjacent (one per chat): fold them into one."""
         current: Any = None
@@ -176,7 +200,7 @@ class SmsDatabase:
         try:
             # The cursor steps through SQLite's result one row at a time: nothing is
             # fetched ahead, so memory stays flat however large the table.
-            for row in self._connection.execute(sql):
+            for row in self._connection.execute(sql, parameters):
                 chat, gone = row[chat_i], row[deleted_i]
                 if row[0] == current_id:  # the same message in another chat
                     if chat is not None and chat not in chats:
@@ -228,6 +252,12 @@ class SmsDatabase:
     def _message_exists(self, guid: str) -> bool:
         return self._connection.execute(
             "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
+
+    def _payload_of(self, guid: str) -> bytes | None:
+        row = self._guarded(lambda: self._connection.execute(
+            "SELECT payload_data FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone()
+            if "payload_data" in self.schema.message else None)
+        return bytes(row[0]) if row is not None and row[0] else None
 
     def _recoverable_parts(self) -> dict[int, list[tuple[Any, ...]]]:
         """recoverable_message_part rows by message ROWID, in part order."""

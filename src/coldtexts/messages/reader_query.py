@@ -50,6 +50,16 @@ ORDINARY_ASSOCIATED_TYPES = (0, 2, 3)
 TAPBACK_PREDICATE = ("(m.associated_message_type = 1000 OR "
                      "m.associated_message_type BETWEEN 2000 AND 3999)")
 
+# One chunk of consecutive dates, as a condition with its bounds as parameters: the
+# first chunk also holds rows with no date (sorted first), the last everything after its
+# lower bound. "" is no condition: every date.
+DATE_RANGES = {
+    "": "",
+    "first": "(m.date < ? OR m.date IS NULL)",
+    "middle": "(m.date >= ? AND m.date < ?)",
+    "last": "m.date >= ?",
+}
+
 RECOVERABLE_PART_FIELDS = ("message_id", "chat_id", "part_index", "delete_date", "part_text")
 
 ATTACHMENT_FIELDS = (
@@ -132,10 +142,13 @@ class Schema:
         return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
                 "ORDER BY m.date, m.ROWID")
 
-    def plain_message_select(self) -> str:
+    def plain_message_select(self, dates: str = "") -> str:
         """Non-tapback messages like message_select(tapbacks=False), with the PLAIN_FIELDS
         columns only and `needs_full_row` set when any column the plain path does not
-        handle holds a value Python would find true (so it never misses one)."""
+        handle holds a value Python would find true (so it never misses one).
+
+        `dates` keeps one chunk of consecutive dates (a DATE_RANGES key; its bounds are
+        the statement's parameters)."""
         fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
                   for name in PLAIN_FIELDS]
         fields.append("c.chat_id")
@@ -149,10 +162,13 @@ class Schema:
         if "associated_message_type" in self.message:
             tests.append(_outside("m.associated_message_type", ORDINARY_ASSOCIATED_TYPES))
         fields.append(f"({' OR '.join(tests)})" if tests else "0")
-        where = ""
+        conditions = []
         if self.has_tapbacks:
-            where = "WHERE NOT " + TAPBACK_PREDICATE.replace(
-                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)")
+            conditions.append("NOT " + TAPBACK_PREDICATE.replace(
+                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)"))
+        if DATE_RANGES[dates]:
+            conditions.append(DATE_RANGES[dates])
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
                 "ORDER BY m.date, m.ROWID")
 

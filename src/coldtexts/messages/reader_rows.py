@@ -103,7 +103,8 @@ class RowConverter:
     def __init__(self, handles: dict[int, str], chats: dict[int, str],
                  attachments: Callable[[int], list[Attachment]],
                  problems: list[ReadProblem],
-                 deleted_parts: Mapping[int, Sequence[tuple[Any, ...]]] | None = None) -> None:
+                 deleted_parts: Mapping[int, Sequence[tuple[Any, ...]]] | None = None,
+                 payload_of: Callable[[str], bytes | None] | None = None) -> None:
         self.handles = handles
         self.chats = chats
         self.attachments = attachments
@@ -112,6 +113,10 @@ class RowConverter:
         # message ROWID; a message with any is built by message(), never plain_message().
         self.deleted_parts = deleted_parts or {}
         self._services: dict[tuple[Any, bool, bool], str] = {}
+        # A vote names its poll's options. The poll is looked up by GUID (payload_of) when
+        # not met yet, so a message reads the same whatever was read before it: the
+        # parallel reader reads chunks of dates out of order.
+        self._payload_of = payload_of or (lambda guid: None)
         self._poll_options: dict[str, PollOptions] = {}  # poll GUID -> its options' texts
 
     def message(self, row: Row, chat_ids: Sequence[int], deleted_ids: Sequence[int]) -> Message:
@@ -301,20 +306,29 @@ class RowConverter:
             self._remember_poll(guid, bytes(payload))
         return {"link_preview": link, "app": app}
 
-    def _remember_poll(self, guid: str, payload: bytes) -> None:
+    def _remember_poll(self, guid: str, payload: bytes | None) -> PollOptions:
         """Keep a poll's option texts (polls are few) so later votes can name them."""
+        options: PollOptions = {}
         try:
-            content = payload_poll_content(payload)
+            content = payload_poll_content(payload) if payload else None
         except UndecodableError:
-            return
+            content = None
         if content is not None:
-            self._poll_options[guid] = {ident: text for ident, text in poll_options(content)
-                                        if ident is not None}
+            options = {ident: text for ident, text in poll_options(content)
+                       if ident is not None}
+        self._poll_options[guid] = options
+        return options
+
+    def _options_of(self, poll_guid: str) -> PollOptions:
+        known = self._poll_options.get(poll_guid)
+        if known is None:
+            known = self._remember_poll(poll_guid, self._payload_of(poll_guid))
+        return known
 
     def _vote(self, guid: str, payload: Any, poll_guid: str | None) -> AppMessage | None:
         if not payload:
             return None
-        options = self._poll_options.get(poll_guid, {}) if poll_guid else {}
+        options = self._options_of(poll_guid) if poll_guid else {}
         try:
             return vote_app(bytes(payload), options)
         except UndecodableError:

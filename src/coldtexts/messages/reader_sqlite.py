@@ -22,10 +22,12 @@ _HEADER = b"SQLite format 3\x00"
 class ReadOnlyDatabase:
     """A read-only sqlite3 connection plus the temporary copy it may live in."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, private_copy: bool = True) -> None:
+        """`private_copy=False` opens `path` where it is: for a second reader of a file a
+        ReadOnlyDatabase has already opened (its `path`), never for a source."""
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         target = path
-        if _needs_private_copy(path):
+        if private_copy and _needs_private_copy(path):
             self._tempdir = tempfile.TemporaryDirectory(prefix="coldtexts-sqlite-")
             target = Path(self._tempdir.name) / path.name
             shutil.copyfile(path, target)
@@ -33,6 +35,7 @@ class ReadOnlyDatabase:
                 sidecar = path.with_name(path.name + suffix)
                 if sidecar.is_file():
                     shutil.copyfile(sidecar, target.with_name(target.name + suffix))
+        self.path = target  # the file actually opened
         try:
             self.connection = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True,
                                               check_same_thread=False)
@@ -83,6 +86,15 @@ def table_columns(connection: sqlite3.Connection, table: str) -> frozenset[str]:
     """The column names of `table` (empty when the table does not exist)."""
     rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
     return frozenset(str(row[1]) for row in rows)
+
+
+def has_index_on(connection: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether an index of `table` starts with `column` (so ranges of it are cheap)."""
+    for row in connection.execute(f'PRAGMA index_list("{table}")').fetchall():
+        first = connection.execute(f'PRAGMA index_info("{row[1]}")').fetchone()
+        if first is not None and first[2] == column:
+            return True
+    return False
 
 
 def table_names(connection: sqlite3.Connection) -> frozenset[str]:
