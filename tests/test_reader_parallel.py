@@ -19,7 +19,7 @@ import pytest
 
 from coldtexts.fixtures.smsdb_builder import build_showcase
 from coldtexts.messages import reader_parallel
-from coldtexts.messages.models import Message
+from coldtexts.messages.models import Message, ReadProblem
 from coldtexts.messages.reader import SmsDatabase
 
 
@@ -30,7 +30,7 @@ def _sequential(path: Path) -> tuple[list[Message], list[object]]:
 
 def _parallel(path: Path, rows: int, *, worker_path: Path | None = None
               ) -> tuple[list[Message], list[object], int]:
-    """Read in two processes; checks which chunks this process read itself."""
+    """Read in two processes; checks that every chunk this process read, it read once."""
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=rows, min_rows=0)
         assert bounds is not None
@@ -45,9 +45,77 @@ def _parallel(path: Path, rows: int, *, worker_path: Path | None = None
 
         db.messages_in_chunk = recording  # type: ignore[method-assign]
         messages = list(reader_parallel.messages(db, bounds))
-        everything = list(range(len(bounds)))
-        assert read_here == (everything if worker_path else everything[::2])
+        assert len(set(read_here)) == len(read_here)
+        if worker_path is not None:  # the worker could not open it: all read here
+            assert sorted(read_here) == list(range(len(bounds)))
         return messages, list(db.problems), len(bounds)
+
+
+class ScriptedWorker:
+    """A worker in this process, for merged(): it takes the chunks in `takes` as they
+    come up, is never ready until this process has read ahead all it may, and can be
+    made to die at a chunk."""
+
+    def __init__(self, path: Path, bounds: Sequence[Any], takes: set[int],
+                 dies_at: int | None = None) -> None:
+        self.db = SmsDatabase.open(path)
+        self.bounds, self.takes, self.dies_at = bounds, takes, dies_at
+        self.taken = 0
+        self.lost = False
+        self.received: list[int] = []
+
+    def _worker_takes(self) -> None:
+        while self.taken in self.takes:
+            self.taken += 1
+
+    def claim(self, index: int) -> bool:
+        self._worker_takes()
+        if index < self.taken:
+            return False
+        assert index == self.taken
+        self.taken += 1
+        return True
+
+    def claim_next(self) -> int | None:
+        self._worker_takes()
+        if self.taken >= len(self.bounds):
+            return None
+        self.taken += 1
+        return self.taken - 1
+
+    def ready(self) -> bool:
+        return False
+
+    def receive(self, index: int) -> tuple[list[Message], list[ReadProblem]] | None:
+        assert index in self.takes and index not in self.received
+        if index == self.dies_at:
+            self.lost = True
+        if self.lost:
+            return None
+        self.received.append(index)
+        mark = len(self.db.problems)
+        messages = list(self.db.messages_in_chunk(self.bounds, index))
+        return messages, self.db.problems[mark:]
+
+
+@pytest.mark.parametrize("dies_at", [None, 7])
+def test_chunks_read_ahead_or_received_come_out_in_order(tmp_path: Path,
+                                                         dies_at: int | None) -> None:
+    path = tmp_path / "sms.db"
+    build_showcase(path, "ios18")
+    messages, problems = _sequential(path)
+    with SmsDatabase.open(path) as db:
+        bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
+        assert bounds is not None and len(bounds) > 12
+        worker = ScriptedWorker(path, bounds, set(range(1, len(bounds), 3)), dies_at)
+        merged = list(reader_parallel.merged(db, bounds, worker))
+        assert merged == messages
+        assert db.problems == problems
+        assert problems  # the showcase has some, so their order is checked too
+        assert worker.received[:2] == [1, 4]
+        if dies_at is not None:
+            assert worker.lost and all(i < dies_at for i in worker.received)
+        worker.db.close()
 
 
 @pytest.mark.parametrize("schema", ["ios12", "ios16", "ios18"])
@@ -61,6 +129,24 @@ def test_two_processes_read_what_one_reads(tmp_path: Path, schema: str, rows: in
     assert parallel == messages
     assert parallel_problems == problems
     assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("schema", ["ios12", "ios18"])
+def test_the_worker_alone_reads_what_one_process_reads(tmp_path: Path, schema: str) -> None:
+    path = tmp_path / "sms.db"
+    build_showcase(path, schema)
+    messages, problems = _sequential(path)
+    with SmsDatabase.open(path) as db:
+        bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
+        assert bounds is not None
+        worker = reader_parallel._Worker(db.path, bounds)  # this process takes none
+        try:
+            chunks = [worker.receive(index) for index in range(len(bounds))]
+        finally:
+            worker.close()
+    assert all(chunk is not None for chunk in chunks)
+    assert [m for chunk in chunks if chunk for m in chunk[0]] == messages
+    assert [p for chunk in chunks if chunk for p in chunk[1]] == problems
 
 
 def test_rows_without_a_date_and_shared_dates_are_read_once(tmp_path: Path) -> None:
@@ -115,18 +201,18 @@ def test_a_worker_killed_midway_is_read_around(tmp_path: Path) -> None:
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=300, min_rows=0)
         assert bounds is not None and len(bounds) > 5
-        worker = reader_parallel._Worker(db.path, bounds, range(1, len(bounds), 2))
+        worker = reader_parallel._Worker(db.path, bounds)  # it takes every chunk
         try:
-            first = worker.receive(1)
+            first = worker.receive(0)
             assert first is not None and first[0]
-            assert first[0] == list(db.messages_in_chunk(bounds, 1))
-            # Chunk 3 is larger than a pipe holds, so the worker is stuck sending it
+            assert first[0] == list(db.messages_in_chunk(bounds, 0))
+            # Chunk 1 is larger than a pipe holds, so the worker is stuck sending it
             # until it is read: killed now, it has sent part of it at most.
-            assert len(list(db.messages_in_chunk(bounds, 3))) * 300 > 2**16
+            assert len(list(db.messages_in_chunk(bounds, 1))) * 300 > 2**16
             worker._process.kill()
             worker._process.join()
-            assert worker.receive(3) is None and worker.lost
-            assert worker.receive(5) is None
+            assert worker.receive(1) is None and worker.lost
+            assert worker.receive(2) is None
         finally:
             worker.close()
     messages, problems = _sequential(path)

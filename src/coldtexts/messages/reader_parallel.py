@@ -2,15 +2,15 @@
 
 Reading takes about 30 µs of one core per message (BENCHMARKS.md): half a minute for a
 million. The message rows are cut into chunks of consecutive dates, found on the date
-index (250 chunks of a million rows in ~30 ms); a worker process reads every other
-chunk and sends its messages back as msgpack (msgspec: ~3 µs to encode a message, ~5 to
-decode it) while this process reads the chunks between, so the two cores share the
-work. Messages, and the problems reported on the way, come out exactly as a read in one
+index (250 chunks of a million rows in ~30 ms). A worker process and this one each take
+the next chunk nobody has taken; the worker sends what it read back as msgpack
+(msgspec: a few µs a message each way), this process yields the chunks in date order.
+Messages, and the problems reported on the way, come out exactly as a read in one
 process gives them (tested), because a message reads the same whatever was read before.
 
 When the worker cannot start or dies, this process reads its chunks itself: a slower
-run, never a lost message. Memory stays flat: the worker holds one chunk, and blocks on
-the pipe until this process takes it.
+run, never a lost message. Memory stays flat: the worker holds one chunk and blocks on
+the pipe until this process takes it; this process reads at most OWN_AHEAD ahead.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import signal
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -31,7 +31,8 @@ from .models import Message, ReadProblem
 if TYPE_CHECKING:
     from .reader import SmsDatabase
 
-CHUNK_ROWS = 4000  # message rows per chunk: ~0.1 s of reading, ~1 MB on the pipe
+CHUNK_ROWS = 4000  # message rows per chunk: ~0.1 s of reading, ~2.5 MB on the pipe
+OWN_AHEAD = 2  # chunks this process may read before their turn (memory stays flat)
 MIN_ROWS = 50_000  # below this, starting a process costs more than it saves
 _Chunk = tuple[int, list[Message], list[ReadProblem]]
 
@@ -67,31 +68,80 @@ def chunk_dates(bounds: Sequence[Any] | None, index: int) -> tuple[str, tuple[An
 
 
 def messages(db: SmsDatabase, bounds: Sequence[Any]) -> Iterator[Message]:
-    """db.messages() read in two processes: the worker takes the odd chunks."""
-    worker = _Worker(db.path, bounds, range(1, len(bounds), 2))
+    """db.messages() read in two processes, chunk by chunk in date order.
+
+    Both processes take the next chunk nobody has taken yet. This one takes one whenever
+    it would otherwise wait for the worker, keeping what it read until its turn comes
+    (at most OWN_AHEAD chunks), so the work splits by speed: about half each behind a
+    quick consumer, nearly all to the worker behind a slow one such as the ingest."""
+    worker = _Worker(db.path, bounds)
     try:
-        for index in range(len(bounds)):
-            received = worker.receive(index) if index % 2 else None
-            if received is None:
-                yield from db.messages_in_chunk(bounds, index)
-            else:
-                db.problems.extend(received[1])
-                yield from received[0]
+        yield from merged(db, bounds, worker)
     finally:
         worker.close()
 
 
-class _Worker:
-    """This process's end of the worker: chunks come in the order they were asked for."""
+class ChunkSource(Protocol):
+    """The worker as merged() sees it (tests drive merged() with a scripted one)."""
 
-    def __init__(self, path: Path, bounds: Sequence[Any], indices: range) -> None:
+    lost: bool
+
+    def claim(self, index: int) -> bool: ...
+    def claim_next(self) -> int | None: ...
+    def ready(self) -> bool: ...
+    def receive(self, index: int) -> tuple[list[Message], list[ReadProblem]] | None: ...
+
+
+def merged(db: SmsDatabase, bounds: Sequence[Any], worker: ChunkSource
+           ) -> Iterator[Message]:
+    """The chunks in order, each read here or received from `worker`."""
+    # Chunks this process read before their turn, with the problems met reading them.
+    ahead: dict[int, tuple[list[Message], list[ReadProblem]]] = {}
+    for index in range(len(bounds)):
+        if index in ahead:
+            messages, problems = ahead.pop(index)
+            db.problems.extend(problems)
+            yield from messages
+        elif worker.lost or worker.claim(index):
+            yield from db.messages_in_chunk(bounds, index)
+        else:  # the worker's: read ahead while it is not there yet
+            while len(ahead) < OWN_AHEAD and not worker.ready():
+                taken = worker.claim_next()
+                if taken is None:
+                    break
+                ahead[taken] = _read_aside(db, bounds, taken)
+            received = worker.receive(index)
+            if received is None:  # the worker is gone: this chunk is left to us
+                yield from db.messages_in_chunk(bounds, index)
+            else:
+                db.problems.extend(received[1])
+                yield from received[0]
+
+
+def _read_aside(db: SmsDatabase, bounds: Sequence[Any], index: int
+                ) -> tuple[list[Message], list[ReadProblem]]:
+    """Chunk `index` and its problems, kept out of db.problems until the chunk's turn."""
+    mark = len(db.problems)
+    messages = list(db.messages_in_chunk(bounds, index))
+    problems = db.problems[mark:]
+    del db.problems[mark:]
+    return messages, problems
+
+
+class _Worker:
+    """This process's end of the worker, and the count of chunks taken so far (shared,
+    so each chunk is taken once, by whichever process asks first)."""
+
+    def __init__(self, path: Path, bounds: Sequence[Any]) -> None:
         # Not fork: a forked worker would inherit the archive lock (exporters/workers.py).
         context = (multiprocessing.get_context("forkserver") if os.name == "posix"
                    else multiprocessing.get_context("spawn"))
+        self._chunks = len(bounds)
+        self._taken = context.Value("q", 0)
         self._pipe, sending = context.Pipe(duplex=False)
         self._decoder = msgspec.msgpack.Decoder(_Chunk)
         self._process = context.Process(
-            target=_serve, args=(str(path), list(bounds), list(indices), sending),
+            target=_serve, args=(str(path), list(bounds), self._taken, sending),
             daemon=True, name="coldtexts-reader")
         try:
             self._process.start()
@@ -101,8 +151,29 @@ class _Worker:
         finally:
             sending.close()  # the worker's end: its exit then reads as EOF here
 
+    def claim(self, index: int) -> bool:
+        """Take chunk `index` if nobody has; False when the worker took it."""
+        with self._taken.get_lock():
+            if self._taken.value != index:
+                return False
+            self._taken.value = index + 1
+            return True
+
+    def claim_next(self) -> int | None:
+        """Take the next chunk nobody has taken, if any is left."""
+        with self._taken.get_lock():
+            index = int(self._taken.value)
+            if index >= self._chunks:
+                return None
+            self._taken.value = index + 1
+            return index
+
+    def ready(self) -> bool:
+        return self.lost or self._pipe.poll()
+
     def receive(self, index: int) -> tuple[list[Message], list[ReadProblem]] | None:
-        """Chunk `index` as the worker read it, or None: read it yourself."""
+        """Chunk `index` as the worker read it (it sends its chunks in order), or None
+        when the worker is gone: read it yourself."""
         if self.lost:
             return None
         try:
@@ -116,6 +187,8 @@ class _Worker:
         return messages, problems
 
     def close(self) -> None:
+        with self._taken.get_lock():
+            self._taken.value = self._chunks  # nothing more to take
         self._pipe.close()  # a worker blocked on sending now fails and ends
         if not self.lost:
             self._process.join(timeout=5)
@@ -137,8 +210,8 @@ def _decode_without_gc(decoder: msgspec.msgpack.Decoder[_Chunk], data: bytes) ->
             gc.enable()
 
 
-def _serve(path: str, bounds: list[Any], indices: list[int], sending: Connection) -> None:
-    """The worker: read the chunks asked for and send each back, in order."""
+def _serve(path: str, bounds: list[Any], taken: Any, sending: Connection) -> None:
+    """The worker: take the next chunk nobody has, read it, send it; until none is left."""
     from .reader import SmsDatabase  # a fresh process: the reader is not imported yet
 
     # Ctrl-C reaches the whole process group; the run handles it, and its closing the
@@ -147,7 +220,12 @@ def _serve(path: str, bounds: list[Any], indices: list[int], sending: Connection
     encoder = msgspec.msgpack.Encoder()
     try:
         with SmsDatabase.open(Path(path), private_copy=False) as db:
-            for index in indices:
+            while True:
+                with taken.get_lock():
+                    index = taken.value
+                    if index >= len(bounds):
+                        return
+                    taken.value = index + 1
                 chunk = list(db.messages_in_chunk(bounds, index))
                 sending.send_bytes(encoder.encode((index, chunk, db.problems)))
                 db.problems.clear()
