@@ -1,6 +1,7 @@
 """sms.db reader benchmark: streaming throughput and peak memory on a large database.
 
     .venv/bin/python benchmarks/bench_reader.py [--messages 1000000] [--keep DIR]
+        [--repeat 3]
 
 Builds an iOS 18-style sms.db with a realistic mix: most rows carry their own attributedBody
 (about half with `text` NULL, as iOS 16+ writes them), with emoji and formatting, ~6 %
@@ -8,6 +9,10 @@ tapbacks, ~5 % attachments, replies, edits, link previews and group events, over
 chats. The build is not measured. Reading runs in a fresh process (peak RSS is a per-
 process high-water mark) and does what the exporter does: conversations(), messages()
 (attributedBody decoded on every row that has one) and reactions().
+
+messages() reads a large database in two processes (messages/reader_parallel.py); the
+benchmark times that and a read in one process (`messages(parallel=False)`), alternating
+`--repeat` times in one run, and reports the medians side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _common import machine_info, markdown_table, run_isolated
+from _common import Measurement, machine_info, markdown_table, run_isolated
 from coldtexts.fixtures.smsdb_builder_schema import ddl
 from coldtexts.fixtures.typedstream_writer import (
     encode_attributed_body,
@@ -151,40 +156,56 @@ def _flush(connection: sqlite3.Connection, rows: list[Any], joins: list[Any],
         batch.clear()
 
 
-def read_all(path: str) -> dict[str, Any]:
+def read_all(path: str, parallel: bool) -> dict[str, Any]:
     """The measured stage: everything the exporter reads, in one fresh process."""
     from coldtexts.messages.reader import SmsDatabase
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with SmsDatabase.open(Path(path)) as db:
         conversations = sum(1 for _ in db.conversations())
-        messages = sum(1 for _ in db.messages())
+        messages = sum(1 for _ in db.messages(parallel=parallel))
         reactions = sum(1 for _ in db.reactions())
         problems = len(db.problems)
-    return {"seconds": time.perf_counter() - started, "conversations": conversations,
-            "messages": messages, "reactions": reactions, "problems": problems}
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+            "conversations": conversations, "messages": messages, "reactions": reactions,
+            "problems": problems}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="write the sms.db here and keep it")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs per mode")
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="coldtexts-bench-reader-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sms.db"
-    built = build(path, args.messages)
-    print(f"built {args.messages:,} rows ({built['size_mb']:.0f} MB) "
-          f"in {built['build_seconds']:.0f} s", file=sys.stderr)
-    m = run_isolated("bench_reader:read_all", {"path": str(path)})
-    rows = m.result["messages"] + m.result["reactions"]
+    if args.keep and path.exists():
+        print(f"reusing {path}", file=sys.stderr)
+    else:
+        built = build(path, args.messages)
+        print(f"built {args.messages:,} rows ({built['size_mb']:.0f} MB) "
+              f"in {built['build_seconds']:.0f} s", file=sys.stderr)
+    runs: dict[str, list[Measurement]] = {"two processes": [], "one process": []}
+    for _ in range(args.repeat):
+        for label, parallel in (("two processes", True), ("one process", False)):
+            runs[label].append(run_isolated("bench_reader:read_all",
+                                            {"path": str(path), "parallel": parallel}))
+            print(f"{label}: {runs[label][-1].seconds:.1f} s", file=sys.stderr)
     info = machine_info()
     print(f"machine: {info.get('cpu')}, {info.get('cores')} cores, Python {info['python']}")
+    rows = []
+    for label, measured in runs.items():
+        m = sorted(measured, key=lambda x: x.seconds)[len(measured) // 2]  # the median
+        total = m.result["messages"] + m.result["reactions"]
+        rows.append([label, args.messages, m.result["messages"], m.result["reactions"],
+                     m.seconds, total / m.seconds, m.result["messages"] / m.seconds,
+                     m.result["cpu"], m.peak_rss_mb,
+                     ", ".join(f"{x.seconds:.1f}" for x in measured)])
     print(markdown_table(
-        ["rows in sms.db", "messages", "reactions", "seconds", "rows/s", "messages/s",
-         "peak RSS MB"],
-        [[args.messages, m.result["messages"], m.result["reactions"], m.seconds,
-          rows / m.seconds, m.result["messages"] / m.seconds, m.peak_rss_mb]]))
+        ["reader", "rows in sms.db", "messages", "reactions", "seconds (median)", "rows/s",
+         "messages/s", "CPU s of the run's process", "peak RSS MB", "all runs (s)"], rows))
+    print(f"two processes / one process: {rows[1][4] / rows[0][4]:.2f}x")
     if not args.keep:
         path.unlink(missing_ok=True)
         folder.rmdir()
