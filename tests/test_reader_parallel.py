@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.context
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -192,6 +193,25 @@ def _grow(path: Path, copies: int) -> None:
                 connection.execute(
                     "INSERT INTO chat_message_join (chat_id, message_id) "
                     "SELECT chat_id, ? FROM chat_message_join WHERE message_id = ?", (new, rowid))
+
+
+def test_without_shared_memory_everything_is_read_here(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_shared_memory(*args: object, **kwargs: object) -> None:
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Value", no_shared_memory)
+    path = tmp_path / "sms.db"
+    build_showcase(path, "ios16")
+    messages, problems = _sequential(path)
+    with SmsDatabase.open(path) as db:
+        bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
+        assert bounds is not None
+        worker = reader_parallel._Worker(db.path, bounds)
+        assert worker.lost and worker.receive(1) is None
+        worker.close()
+    parallel, parallel_problems, _ = _parallel(path, 2)
+    assert parallel == messages and parallel_problems == problems
 
 
 def test_a_worker_killed_midway_is_read_around(tmp_path: Path) -> None:

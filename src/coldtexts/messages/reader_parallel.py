@@ -21,6 +21,7 @@ import os
 import signal
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -137,17 +138,22 @@ class _Worker:
         context = (multiprocessing.get_context("forkserver") if os.name == "posix"
                    else multiprocessing.get_context("spawn"))
         self._chunks = len(bounds)
-        self._taken = context.Value("q", 0)
-        self._pipe, sending = context.Pipe(duplex=False)
         self._decoder = msgspec.msgpack.Decoder(_Chunk)
-        self._process = context.Process(
-            target=_serve, args=(str(path), list(bounds), self._taken, sending),
-            daemon=True, name="coldtexts-reader")
+        self._process: BaseProcess | None = None
+        self.lost = True  # until the worker is running
         try:
+            self._taken = context.Value("q", 0)
+            self._pipe, sending = context.Pipe(duplex=False)
+        except (OSError, ImportError):  # no shared memory or semaphores here (sandboxes)
+            return
+        try:
+            self._process = context.Process(
+                target=_serve, args=(str(path), list(bounds), self._taken, sending),
+                daemon=True, name="coldtexts-reader")
             self._process.start()
             self.lost = False
         except (OSError, RuntimeError):  # no process to be had: read everything here
-            self.lost = True
+            self._process = None
         finally:
             sending.close()  # the worker's end: its exit then reads as EOF here
 
@@ -187,11 +193,12 @@ class _Worker:
         return messages, problems
 
     def close(self) -> None:
+        if self._process is None:
+            return
         with self._taken.get_lock():
             self._taken.value = self._chunks  # nothing more to take
         self._pipe.close()  # a worker blocked on sending now fails and ends
-        if not self.lost:
-            self._process.join(timeout=5)
+        self._process.join(timeout=5)
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
