@@ -215,9 +215,10 @@ def weasyprint_plain(html_files: list[str]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "pages": pages}
 
 
-def read_and_ingest(sms_db: str, archive_dir: str) -> dict[str, Any]:
+def read_and_ingest(sms_db: str, archive_dir: str, parallel: bool = True) -> dict[str, Any]:
     """sms.db read by the reader and streamed into a new archive store (no attachment
-    files, no rendering): the library's read + ingest path, without the CLI."""
+    files, no rendering): the library's read + ingest path, without the CLI.
+    `parallel=False` reads in one process (as before reader_parallel)."""
     from datetime import UTC, datetime
 
     from coldtexts.archive import Archive, SourceInfo
@@ -230,7 +231,7 @@ def read_and_ingest(sms_db: str, archive_dir: str) -> dict[str, Any]:
         info = SourceInfo("BENCH-WORKLOAD", "Bench iPhone", "iPhone15,2", "18.5",
                           datetime(2026, 6, 30, 21, tzinfo=UTC))
         stats = archive.ingest(archive.begin_source(info), list(db.conversations()),
-                               db.messages(), db.reactions())
+                               db.messages(parallel=parallel), db.reactions())
         archive.finish_run("success", {"new": stats.messages_new})
     seconds = time.perf_counter() - start
     shutil.rmtree(root, ignore_errors=True)

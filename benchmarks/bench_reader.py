@@ -156,7 +156,7 @@ def _flush(connection: sqlite3.Connection, rows: list[Any], joins: list[Any],
         batch.clear()
 
 
-def read_all(path: str, parallel: bool) -> dict[str, Any]:
+def read_all(path: str, parallel: bool = True) -> dict[str, Any]:
     """The measured stage: everything the exporter reads, in one fresh process."""
     from coldtexts.messages.reader import SmsDatabase
 
