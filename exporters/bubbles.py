@@ -48,10 +48,10 @@ _OTHER_MIN = 100  # any other visible character (Arabic joins narrowly; be cauti
 _OTHER_MAX = 2000  # emoji, CJK, accented letters: at most two ems (a handful of
 #  ligature-like signs such as U+FDFD are wider; nowrap lets them overflow slightly)
 #: Kerning, and fonts other than these, can only move a line's width a little; keep a
-#: margin either way (the pinned font's tables carry their kerning already, so they get
+#: margin either way (the known font's tables carry their kerning already, so they get
 #: only a hair for rounding).
 _LOWER_SAFETY, _UPPER_SAFETY = 0.9, 1.05
-_PINNED_LOWER, _PINNED_UPPER = 0.998, 1.002
+_KNOWN_LOWER, _KNOWN_UPPER = 0.998, 1.002
 #: The bubble's content box: 75% of A4's 210 mm less print.css's 2 x 14 mm margins, in
 #: thousandths of an em of the 10 pt text (1 mm = 72 / 25.4 pt).
 WRAP_WIDTH = 0.75 * (210 - 28) * 72 / 25.4 / 10 * 1000
@@ -135,20 +135,20 @@ def _words_fit(line: str, widths: Widths) -> bool:
     return all(max_line_width(word, widths) <= WRAP_WIDTH for word in words)
 
 
-def _pinned(faces: tuple[textfont.AsciiBounds, ...]) -> Widths:
-    """Widths for text drawn in any of `faces` of the pinned font."""
+def _known(faces: tuple[textfont.AsciiBounds, ...]) -> Widths:
+    """Widths for text drawn in any of `faces` of the known font."""
     lows = zip(*(face.low for face in faces), strict=True)
     highs = zip(*(face.high for face in faces), strict=True)
-    return Widths(tuple(min(low) * _PINNED_LOWER for low in lows),
-                  tuple(max(high) * _PINNED_UPPER for high in highs),
+    return Widths(tuple(min(low) * _KNOWN_LOWER for low in lows),
+                  tuple(max(high) * _KNOWN_UPPER for high in highs),
                   frozenset().union(*(face.joining for face in faces)))
 
 
 @lru_cache(maxsize=2)
 def pdf_widths(styled: bool) -> Widths:
-    """The bounds for this process's PDFs: the pinned font's own (textfont.py), its
+    """The bounds for this process's PDFs: the known font's own (textfont.py), its
     regular face for plain text and all four faces for text with bold or italic runs,
-    or WIDE when nothing is pinned or the font's shaping is not understood."""
+    or WIDE when the font is not known or the font's shaping is not understood."""
     font = textfont.text_font()
     if font is None:
         return WIDE
@@ -157,7 +157,7 @@ def pdf_widths(styled: bool) -> Widths:
                       for path in (font.files if styled else font.files[:1]))
     except (textfont.UnknownShaping, ValueError, KeyError, AttributeError):
         return WIDE
-    return _pinned(faces)
+    return _known(faces)
 
 
 def bubble_class(text: str, widths: Widths = WIDE) -> str | None:

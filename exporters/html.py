@@ -91,7 +91,7 @@ def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict
     builder = RowBuilder(zone, conversation.folder, ctx.archive_root, ctx.options.owner_name,
                          conversation.is_group)
     if pdf:
-        builder.for_pdf(volume, pinned_font=textfont.pinned_font(
+        builder.for_pdf(volume, known_font=textfont.known_font(
             templates_folder(ctx.options)) is not None)
     prev, nxt = _neighbours(conversation, volume.volume.key)
     last = volume.volume.last.astimezone(zone)

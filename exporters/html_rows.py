@@ -62,10 +62,10 @@ class RowBuilder:
         self._date: tuple[int, int, int] | None = None
         self._month: tuple[int, int] | None = None
         self._pdf_key: str | None = None  # set for PDF: this volume's key
-        self._pinned = False  # for PDF: whether the text font is pinned (textfont.py)
+        self._known_font = False  # for PDF: whether the text font is known (textfont.py)
         self._targets: set[str] = set()
 
-    def for_pdf(self, volume: VolumeView, *, pinned_font: bool = False) -> None:
+    def for_pdf(self, volume: VolumeView, *, known_font: bool = False) -> None:
         """PDF rows: an id only on messages a reply in this volume points at, and reply
         links into this PDF (or the other volume's PDF) rather than the HTML pages.
 
@@ -73,17 +73,17 @@ class RowBuilder:
         stops it sharing one computed style among identical elements and all their
         descendants; an id on every message doubled a volume's layout time."""
         self._pdf_key = volume.volume.key
-        self._pinned = pinned_font
+        self._known_font = known_font
         self._targets = {m.reply_to.guid for m in volume.messages
                          if m.reply_to is not None and m.reply_to.href is not None}
 
     def _fit(self, text: str, runs: tuple[TextRun, ...] = ()) -> str | None:
         """The PDF bubble's width class (bubbles.py); HTML leaves widths to the browser.
-        With the font pinned, the bounds are its own: its regular face's for plain text,
+        With the text font known, the bounds are its own: its regular face's for plain text,
         all its faces' when a run is bold, italic or semibold (mentions, effects)."""
         if self._pdf_key is None:
             return None
-        if not self._pinned:
+        if not self._known_font:
             return bubbles.bubble_class(text)
         styled = any(run.bold or run.italic or run.mention or run.effect for run in runs)
         return bubbles.bubble_class(text, bubbles.pdf_widths(styled))

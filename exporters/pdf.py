@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from coldtexts.view import ConversationView, VolumeView
 
-from . import glyphs, textfont
+from . import glyphs
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
 from .html import render_volume, template_files, templates_folder
@@ -43,24 +43,19 @@ MESSAGES_PER_WORKER = 32_000
 MIN_TASK_WEIGHT = 250
 
 
-def _archive_fetcher(archive_root: Path, fonts: tuple[Path, ...] = ()) -> Any:
+def _archive_fetcher(archive_root: Path) -> Any:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     root = archive_root.resolve()
-    font_files = frozenset(path.resolve() for path in fonts)
 
     class ArchiveFetcher(URLFetcher):  # type: ignore[misc]
-        """Serves files inside the archive (and the pinned font files the stylesheet
-        names); refuses every other URL (no network)."""
+        """Serves files inside the archive; refuses every other URL (no network)."""
 
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
             parsed = urlparse(url)
             if parsed.scheme != "file":
                 raise ValueError(f"coldtexts renders offline; not fetching {parsed.scheme} URL")
             path = Path(unquote(parsed.path)).resolve()
-            if path in font_files:
-                return URLFetcherResponse(url, body=path.read_bytes(),
-                                          headers={"Content-Type": "font/ttf"})
             if not path.is_relative_to(root) or not path.is_file():
                 raise ValueError("coldtexts only reads files inside the archive")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -71,39 +66,14 @@ def _archive_fetcher(archive_root: Path, fonts: tuple[Path, ...] = ()) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _stylesheet_text(folder: Path) -> str:
-    return textfont.pinned_stylesheet(
-        (folder / "style.css").read_text("utf-8") + (folder / "print.css").read_text("utf-8"),
-        textfont.pinned_font(folder))
-
-
-@lru_cache(maxsize=4)
 def _stylesheet(folder: Path, archive_root: Path) -> Any:
     """The parsed stylesheet, once per process. It gets the archive fetcher too: a
     restyled copy's @import or url() must not reach the network either."""
     from weasyprint import CSS
 
-    return CSS(string=_stylesheet_text(folder), base_url=folder.resolve().as_uri() + "/",
+    text = (folder / "style.css").read_text("utf-8") + (folder / "print.css").read_text("utf-8")
+    return CSS(string=text, base_url=folder.resolve().as_uri() + "/",
                url_fetcher=_archive_fetcher(archive_root))
-
-
-def _stylesheet_and_fonts(folder: Path, archive_root: Path) -> tuple[Any, Any]:
-    """The stylesheet for one document, and the font configuration to render it with.
-
-    With the text font pinned (textfont.py), the stylesheet's @font-face rules register
-    the font files in a font configuration of their own, which WeasyPrint copies to a
-    temporary folder and removes when the configuration goes: one per document, as
-    WeasyPrint does itself (parsing the stylesheet again costs ~50 ms a volume)."""
-    font = textfont.pinned_font(folder)
-    if font is None:
-        return _stylesheet(folder, archive_root), None
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    font_config = FontConfiguration()
-    css = CSS(string=_stylesheet_text(folder), base_url=folder.resolve().as_uri() + "/",
-              url_fetcher=_archive_fetcher(archive_root, font.files), font_config=font_config)
-    return css, font_config
 
 
 _SHARED_MARK = "_coldtexts_shared"
@@ -170,17 +140,10 @@ def render_pdf_checked(volume: VolumeView, ctx: RenderContext) -> tuple[bytes, t
     document = HTML(string=html, base_url=folder.as_uri() + "/",
                     url_fetcher=_archive_fetcher(ctx.archive_root))
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
-    stylesheet, font_config = _stylesheet_and_fonts(templates_folder(ctx.options),
-                                                    ctx.archive_root)
-    try:
-        with _source_date(volume.volume.last):
-            pdf: bytes = document.write_pdf(stylesheets=[stylesheet], pdf_variant=PDF_VARIANT,
-                                            pdf_identifier=identifier, font_config=font_config)
-    finally:
-        if font_config is not None:
-            # Remove its copies of the font files now: the finished document holds it in
-            # reference cycles until the next collection, and a worker may exit before.
-            font_config.__del__()
+    stylesheet = _stylesheet(templates_folder(ctx.options), ctx.archive_root)
+    with _source_date(volume.volume.last):
+        pdf: bytes = document.write_pdf(stylesheets=[stylesheet], pdf_variant=PDF_VARIANT,
+                                        pdf_identifier=identifier)
     missing = glyphs.uncovered((html,))
     where = f"{volume.conversation.folder}/{volume.volume.key}.pdf"
     return pdf, (glyphs.warning(missing, where),) if missing else ()

@@ -1,15 +1,17 @@
-"""The font files that draw the PDF's Latin text, pinned so their widths are known.
+"""Which files draw the PDF's Latin text, when fontconfig makes that certain.
 
-print.css asks for "Noto Sans", "DejaVu Sans", sans-serif; which file draws a letter is
-fontconfig's choice, so the bubble width bounds (bubbles.py) must cover both families in
-every style, with wide margins. When fontconfig lists Noto Sans as four static files
-(regular, bold, italic, bold italic: what Debian's fonts-noto-core installs), the
-exporter names exactly those files first in the stylesheet through @font-face, under a
-family of its own. They are the files "Noto Sans" resolves to anyway, so the PDF looks
-the same, but now the advance widths of their ASCII glyphs are certain, and so are the
-kerning pairs and ligatures that can move them: read here from the files with fontTools
-(which WeasyPrint itself uses to subset fonts). Elsewhere nothing is pinned and the wide
-bounds stay in force.
+print.css asks for "Noto Sans", "DejaVu Sans", sans-serif, and Pango draws each character
+with the first of those that covers it, through fontconfig; so without knowing more, the
+bubble width bounds (bubbles.py) must cover both families in every style, with wide
+margins. But when fontconfig lists Noto Sans as exactly four static files (regular, bold,
+italic, bold italic: what Debian's fonts-noto-core installs) and matches "Noto Sans" to
+the regular one, every ASCII character of the PDF's text is drawn from one of those four
+files: Noto Sans covers ASCII, comes first in the list, and has no other face to match a
+weight or style. Then the bounds can be that font's own: the advance widths of its ASCII
+glyphs and what its default kerning pairs and ligatures can add or take, read here from
+the files with fontTools (which WeasyPrint itself uses to subset fonts). Nothing in the
+PDF changes. Anywhere else (other faces installed, a variable font, a restyled font list)
+the wide bounds stay in force.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FAMILY = "coldtexts text"
-#: (weight, style) of the four faces, in the order TextFont.files keeps them.
-FACES = ((400, "normal"), (700, "normal"), (400, "italic"), (700, "italic"))
-_SEARCHED = b"Noto Sans"
-#: fontconfig's weight and slant numbers for those faces (FC_WEIGHT_REGULAR/BOLD,
-#: FC_SLANT_ROMAN/ITALIC), and its normal width.
+_FAMILY = b"Noto Sans"
+#: fontconfig's weight and slant numbers of the four faces, in TextFont.files order
+#: (FC_WEIGHT_REGULAR/BOLD, FC_SLANT_ROMAN/ITALIC), and its normal width.
 _FC_FACES = ((80, 0), (200, 0), (80, 100), (200, 100))
 _FC_NORMAL_WIDTH = 100
+#: print.css's font list as shipped; a restyled copy that says otherwise is left alone.
+SHIPPED_RULE = 'html { font-family: "Noto Sans", "DejaVu Sans", sans-serif; }'
 
 _CDEF = """
 typedef int FcBool;
@@ -37,6 +38,7 @@ typedef struct _FcObjectSet FcObjectSet;
 typedef struct _FcFontSet { int nfont; int sfont; FcPattern **fonts; } FcFontSet;
 typedef enum { FcResultMatch, FcResultNoMatch, FcResultTypeMismatch, FcResultNoId,
                FcResultOutOfMemory } FcResult;
+typedef enum { FcMatchPattern, FcMatchFont, FcMatchScan } FcMatchKind;
 FcConfig *FcInitLoadConfigAndFonts(void);
 void FcConfigDestroy(FcConfig *config);
 FcPattern *FcPatternCreate(void);
@@ -46,6 +48,9 @@ FcObjectSet *FcObjectSetBuild(const char *first, ...);
 void FcObjectSetDestroy(FcObjectSet *os);
 FcFontSet *FcFontList(FcConfig *config, FcPattern *p, FcObjectSet *os);
 void FcFontSetDestroy(FcFontSet *s);
+FcBool FcConfigSubstitute(FcConfig *config, FcPattern *p, FcMatchKind kind);
+void FcDefaultSubstitute(FcPattern *pattern);
+FcPattern *FcFontMatch(FcConfig *config, FcPattern *p, FcResult *result);
 FcResult FcPatternGetString(FcPattern *p, const char *object, int n, FcChar8 **s);
 FcResult FcPatternGetInteger(FcPattern *p, const char *object, int n, int *i);
 FcResult FcPatternGetBool(FcPattern *p, const char *object, int n, FcBool *b);
@@ -56,37 +61,41 @@ _LIBRARIES = ("fontconfig-1", "fontconfig", "libfontconfig-1.dll", "libfontconfi
 
 @dataclass(frozen=True)
 class TextFont:
-    """The four static files of the pinned family, in FACES order."""
+    """The four static files of Noto Sans: regular, bold, italic, bold italic."""
 
     files: tuple[Path, ...]
 
-    def font_face_css(self) -> str:
-        """@font-face rules naming the files, and the font list with the family first."""
-        rules = [f'@font-face {{ font-family: "{FAMILY}"; src: url("{path.as_uri()}"); '
-                 f"font-weight: {weight}; font-style: {style}; }}"
-                 for path, (weight, style) in zip(self.files, FACES, strict=True)]
-        return "\n".join([*rules, f'html {{ font-family: "{FAMILY}", "Noto Sans", '
-                                  '"DejaVu Sans", sans-serif; }'])
+
+@dataclass(frozen=True)
+class _Face:
+    weight: int
+    slant: int
+    width: int
+    file: Path
+    static: bool  # not a variable font, and the file's first face
 
 
-def _listed_faces() -> list[tuple[int, int, int, Path]]:
-    """(weight, slant, width, file) of every static face fontconfig lists as Noto Sans."""
+def _fontconfig() -> tuple[Any, Any] | None:
     import cffi
 
     ffi = cffi.FFI()
     ffi.cdef(_CDEF)
-    lib: Any = None
     for name in _LIBRARIES:
         try:
-            lib = ffi.dlopen(name)
-            break
+            return ffi, ffi.dlopen(name)
         except OSError:
             continue
-    if lib is None:
-        return []
-    config = lib.FcInitLoadConfigAndFonts()
+    return None
+
+
+def _path(ffi: Any, text: Any) -> Path:
+    return Path(ffi.string(text[0]).decode("utf-8", "surrogateescape"))
+
+
+def _listed_faces(ffi: Any, lib: Any, config: Any) -> list[_Face]:
+    """Every face fontconfig lists in the Noto Sans family."""
     pattern = lib.FcPatternCreate()
-    lib.FcPatternAddString(pattern, b"family", _SEARCHED)
+    lib.FcPatternAddString(pattern, b"family", _FAMILY)
     names = [ffi.new("char[]", name) for name in (b"index", b"weight", b"slant", b"width",
                                                   b"variable")]  # variadic: cdata only
     objects = lib.FcObjectSetBuild(b"file", *names, ffi.cast("char *", ffi.NULL))
@@ -99,35 +108,66 @@ def _listed_faces() -> list[tuple[int, int, int, Path]]:
         for key in (b"index", b"weight", b"slant", b"width"):
             values.append(number[0] if lib.FcPatternGetInteger(font, key, 0, number) == 0
                           else -1)
-        variable = lib.FcPatternGetBool(font, b"variable", 0, flag) == 0 and flag[0]
-        if lib.FcPatternGetString(font, b"file", 0, text) == 0 and values[0] == 0 \
-                and not variable:
-            faces.append((values[1], values[2], values[3],
-                          Path(ffi.string(text[0]).decode("utf-8", "surrogateescape"))))
+        variable = lib.FcPatternGetBool(font, b"variable", 0, flag) == 0 and bool(flag[0])
+        if lib.FcPatternGetString(font, b"file", 0, text) == 0:
+            faces.append(_Face(values[1], values[2], values[3], _path(ffi, text),
+                               values[0] == 0 and not variable))
     if fonts != ffi.NULL:
         lib.FcFontSetDestroy(fonts)
     lib.FcObjectSetDestroy(objects)
     lib.FcPatternDestroy(pattern)
-    lib.FcConfigDestroy(config)
     return faces
+
+
+def _matched_file(ffi: Any, lib: Any, config: Any) -> Path | None:
+    """The file fontconfig matches "Noto Sans" to, its configured aliases applied."""
+    pattern = lib.FcPatternCreate()
+    lib.FcPatternAddString(pattern, b"family", _FAMILY)
+    lib.FcConfigSubstitute(config, pattern, lib.FcMatchPattern)
+    lib.FcDefaultSubstitute(pattern)
+    result = ffi.new("FcResult *")
+    match = lib.FcFontMatch(config, pattern, result)
+    lib.FcPatternDestroy(pattern)
+    if match == ffi.NULL:
+        return None
+    text = ffi.new("FcChar8 **")
+    found = _path(ffi, text) if lib.FcPatternGetString(match, b"file", 0, text) == 0 else None
+    lib.FcPatternDestroy(match)
+    return found
 
 
 @lru_cache(maxsize=1)
 def text_font() -> TextFont | None:
-    """The pinned family's files, once per process; None unless fontconfig lists exactly
-    one static file for each of the four faces (then nothing is pinned)."""
-    faces = _listed_faces()
-    files = []
-    for weight, slant in _FC_FACES:
-        found = {path for w, s, width, path in faces
-                 if (w, s, width) == (weight, slant, _FC_NORMAL_WIDTH)}
-        if len(found) != 1:
-            return None
-        path = found.pop()
-        if not path.is_file():
-            return None
-        files.append(path)
-    return TextFont(tuple(files))
+    """Noto Sans's four files, once per process; None unless fontconfig lists exactly
+    those four static faces in the family and matches "Noto Sans" to the regular one."""
+    loaded = _fontconfig()
+    if loaded is None:
+        return None
+    ffi, lib = loaded
+    config = lib.FcInitLoadConfigAndFonts()
+    try:
+        faces = _listed_faces(ffi, lib, config)
+        matched = _matched_file(ffi, lib, config)
+    finally:
+        lib.FcConfigDestroy(config)
+    if len(faces) != len(_FC_FACES) or not all(face.static for face in faces):
+        return None
+    by_style = {(face.weight, face.slant, face.width): face.file for face in faces}
+    files = tuple(by_style.get((weight, slant, _FC_NORMAL_WIDTH)) for weight, slant in _FC_FACES)
+    if any(path is None for path in files) or matched != files[0]:
+        return None
+    return TextFont(tuple(path for path in files if path is not None))
+
+
+@lru_cache(maxsize=8)
+def known_font(templates: Path) -> TextFont | None:
+    """The font that draws the ASCII text of PDFs made from the templates in `templates`:
+    text_font() when their print.css names the shipped font list, else None."""
+    try:
+        print_css = (templates / "print.css").read_text("utf-8")
+    except OSError:
+        return None
+    return text_font() if SHIPPED_RULE in print_css else None
 
 
 # -- widths ---------------------------------------------------------------------------------
@@ -364,24 +404,3 @@ def ascii_bounds(path: Path) -> AsciiBounds:
         high.append(most * scale)
     return AsciiBounds(tuple(low), tuple(high), frozenset(joining))
 
-
-#: print.css's font list as shipped; a restyled copy that says otherwise is left alone.
-SHIPPED_RULE = 'html { font-family: "Noto Sans", "DejaVu Sans", sans-serif; }'
-
-
-@lru_cache(maxsize=8)
-def pinned_font(templates: Path) -> TextFont | None:
-    """The font to pin for PDFs made from the templates in `templates`: text_font() when
-    their print.css names the shipped font list, else None."""
-    try:
-        print_css = (templates / "print.css").read_text("utf-8")
-    except OSError:
-        return None
-    return text_font() if SHIPPED_RULE in print_css else None
-
-
-def pinned_stylesheet(text: str, font: TextFont | None) -> str:
-    """The stylesheet `text` with the shipped font list replaced by the pinned one."""
-    if font is None:
-        return text
-    return text.replace(SHIPPED_RULE, font.font_face_css(), 1)

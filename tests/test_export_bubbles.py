@@ -1,9 +1,8 @@
 """PDF bubble width classes: they must only ever save WeasyPrint work, never move a glyph.
 
 The proof is a real layout: the same volume laid out by WeasyPrint with and without the
-classes must put every piece of text at the same place, with the same width; with the
-wide bounds, and with the pinned text font's own (textfont.py), whose pinning must not
-move a glyph either."""
+classes must put every piece of text at the same place, with the same width: with the
+wide bounds, and with the known text font's own (textfont.py)."""
 
 from __future__ import annotations
 
@@ -51,22 +50,15 @@ def _volume() -> VolumeView:
                         [("2024", "2024", (*bulk.messages, *edges, *styled))])[0]
 
 
-def _layout(html: str, ctx: RenderContext, *, pinned: bool
-            ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Every text box (page, x, y, width, text) and every bubble's painted rectangle,
-    with the text font pinned as the exporter pins it, or not."""
+def _layout(html: str, ctx: RenderContext) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every text box (page, x, y, width, text) and every bubble's painted rectangle."""
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     folder = templates_folder(ctx.options)
-    font = textfont.pinned_font(folder) if pinned else None
-    fonts = FontConfiguration()
-    css = CSS(string=textfont.pinned_stylesheet((folder / "style.css").read_text("utf-8")
-                                                + (folder / "print.css").read_text("utf-8"),
-                                                font), font_config=fonts)
+    css = CSS(string=(folder / "style.css").read_text("utf-8")
+              + (folder / "print.css").read_text("utf-8"))
     document = HTML(string=html, base_url=ctx.archive_root.as_uri() + "/").render(
-        stylesheets=[css], font_config=fonts)
-    fonts.__del__()  # its temporary copies of the fonts: laid out, they are not needed
+        stylesheets=[css])
     texts: list[tuple[Any, ...]] = []
     bubbles_drawn: list[tuple[Any, ...]] = []
 
@@ -92,28 +84,27 @@ def _without_classes(html: str) -> str:
             .replace('"part short"', '"part"'))
 
 
-def _pinned_or_skip(ctx: RenderContext) -> textfont.TextFont:
-    font = textfont.pinned_font(templates_folder(ctx.options))
+def _known_or_skip(ctx: RenderContext) -> textfont.TextFont:
+    font = textfont.known_font(templates_folder(ctx.options))
     if font is None:
-        pytest.skip("Noto Sans is not installed here as four static files")
+        pytest.skip("Noto Sans is not installed here as just four static files")
     return font
 
 
-@pytest.mark.parametrize("pinned", [False, True], ids=["wide-bounds", "pinned-font"])
-def test_width_classes_change_no_glyph_position(tmp_path: Path, pinned: bool,
+@pytest.mark.parametrize("known", [False, True], ids=["wide-bounds", "known-font"])
+def test_width_classes_change_no_glyph_position(tmp_path: Path, known: bool,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = RenderContext(tmp_path, RenderOptions(timezone="America/New_York"))
-    if pinned:
-        _pinned_or_skip(ctx)
+    if known:
+        _known_or_skip(ctx)
         assert bubbles.pdf_widths(False) != bubbles.WIDE
     else:
-        monkeypatch.setattr(textfont, "pinned_font", lambda folder: None)
+        monkeypatch.setattr(textfont, "known_font", lambda folder: None)
     html = render_volume(_volume(), ctx, pdf=True)
     assert html.count('"bubble long"') > 40 and html.count('"bubble short"') > 40
     assert html.count('"bubble"') > 10  # the undecided middle is left to WeasyPrint
     plain = _without_classes(html)
-    (texts, drawn), (plain_texts, plain_drawn) = (_layout(html, ctx, pinned=pinned),
-                                                  _layout(plain, ctx, pinned=pinned))
+    (texts, drawn), (plain_texts, plain_drawn) = _layout(html, ctx), _layout(plain, ctx)
     assert len(texts) > 300
     assert texts == plain_texts
     # Each bubble's background is painted where the inline-block's was, to a point: an
@@ -135,16 +126,8 @@ def test_bubble_class(text: str, expected: str | None) -> None:
     assert bubbles.bubble_class(text) == expected
 
 
-def test_pinning_the_text_font_moves_no_glyph(tmp_path: Path) -> None:
-    """The pinned files are the ones "Noto Sans" resolves to: the same layout."""
-    ctx = RenderContext(tmp_path, RenderOptions(timezone="America/New_York"))
-    _pinned_or_skip(ctx)
-    plain = _without_classes(render_volume(_volume(), ctx, pdf=True))
-    assert _layout(plain, ctx, pinned=True) == _layout(plain, ctx, pinned=False)
-
-
-def test_pinned_bounds_are_tighter_and_fall_back_when_joined(tmp_path: Path) -> None:
-    _pinned_or_skip(RenderContext(tmp_path, RenderOptions(timezone="America/New_York")))
+def test_known_font_bounds_are_tighter_and_fall_back_when_joined(tmp_path: Path) -> None:
+    _known_or_skip(RenderContext(tmp_path, RenderOptions(timezone="America/New_York")))
     plain, styled = bubbles.pdf_widths(False), bubbles.pdf_widths(True)
     text = "see you at dinner " * 5  # undecided with the wide bounds
     assert bubbles.bubble_class(text) is None
@@ -155,10 +138,19 @@ def test_pinned_bounds_are_tighter_and_fall_back_when_joined(tmp_path: Path) -> 
     assert bubbles.bubble_class(joined, plain) == bubbles.bubble_class(joined)
 
 
-def test_a_restyled_font_list_is_not_pinned(tmp_path: Path) -> None:
+def test_a_restyled_font_list_is_not_known(tmp_path: Path) -> None:
     (tmp_path / "print.css").write_text('html { font-family: "DejaVu Serif"; }')
-    assert textfont.pinned_font(tmp_path) is None
-    assert textfont.pinned_stylesheet("a {}", None) == "a {}"
+    assert textfont.known_font(tmp_path) is None
+
+
+def test_known_font_is_what_fontconfig_draws_noto_sans_with() -> None:
+    font = textfont.text_font()
+    if font is None:
+        pytest.skip("Noto Sans is not installed here as just four static files")
+    assert len(set(font.files)) == 4 and all(path.is_file() for path in font.files)
+    if font.files[0].name == "NotoSans-Regular.ttf":  # Debian's names
+        assert [path.name for path in font.files[1:]] == [
+            "NotoSans-Bold.ttf", "NotoSans-Italic.ttf", "NotoSans-BoldItalic.ttf"]
 
 
 def test_html_pages_carry_no_width_classes(tmp_path: Path) -> None:
