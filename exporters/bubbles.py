@@ -87,16 +87,27 @@ def _is_wide(code: int) -> bool:
 
 def _other_min(ch: str) -> float:
     """A lower bound of a non-ASCII character's width, margin included."""
-    if _is_wide(ord(ch)):
+    code = ord(ch)
+    if 0x1F3FB <= code <= 0x1F3FF:
+        return 0  # a skin tone modifier: drawn into the emoji before it
+    if _is_wide(code):
         return _WIDE_MIN * _LOWER_SAFETY
     if unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc", "Zl", "Zp"):
         return 0  # combining marks, joiners, controls: may take no room at all
     return _OTHER_MIN * _LOWER_SAFETY
 
 
+_ZWJ = "\u200d"
+_VARIATION_SELECTORS = frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
 def min_line_width(line: str, widths: Widths = WIDE) -> float:
     """A lower bound of one line's width, in thousandths of an em, in the PDF's fonts."""
     low = widths.ascii_low
+    if _ZWJ in line:
+        # An emoji ZWJ sequence may be drawn as one glyph: what follows a joiner counts
+        # nothing.
+        line = "".join(part[1:] if i else part for i, part in enumerate(line.split(_ZWJ)))
     return sum(low[code - 0x20] if 0x20 <= (code := ord(ch)) < 0x7F else _other_min(ch)
                for ch in line)
 
@@ -104,8 +115,15 @@ def min_line_width(line: str, widths: Widths = WIDE) -> float:
 def max_line_width(line: str, widths: Widths = WIDE) -> float:
     """An upper bound of one line's width, in thousandths of an em, in the PDF's fonts."""
     high, other = widths.ascii_high, _OTHER_MAX * _UPPER_SAFETY
-    return sum(high[code - 0x20] if 0x20 <= (code := ord(ch)) < 0x7F else other
-               for ch in line)
+    total = sum(high[code - 0x20] if 0x20 <= (code := ord(ch)) < 0x7F else other
+                for ch in line)
+    if not _VARIATION_SELECTORS.isdisjoint(line):
+        # A variation selector after a character counted as any visible one (two ems) only
+        # chooses that character's glyph, and takes no room (HarfBuzz zeroes default
+        # ignorables); after ASCII it may turn a digit into a wider emoji: keep it there.
+        total -= other * sum(1 for before, ch in zip(line, line[1:])
+                             if ch in _VARIATION_SELECTORS and not before.isascii())
+    return total
 
 
 def fits_one_line(text: str, widths: Widths = WIDE) -> bool:

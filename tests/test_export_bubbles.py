@@ -33,6 +33,7 @@ EDGE_TEXTS = (
     "e\u0301" * 70, "The quick brown fox jumps over the lazy dog, then naps awhile.",
     "ffi ffl fi fl " * 8, "oU\u0328 o\u031b L\u00b7 " * 10, "❤️ 😂 你好 شكرا ok " * 7,
     "AVAVAV ToTo YoYo LTLT W.W. P.P. TyTy " * 3, "VAVA \"A\"A f)f) " * 9,
+    "👍🏽 " * 25, "👨\u200d👩\u200d👧 " * 24, "❤️" * 30, "ok ❤️ " * 14,
 )
 STYLED = (TextRun("Bold words, ", bold=True), TextRun("italic ones ", italic=True),
           TextRun("and @Mom", mention="+15551230001"), TextRun(" plain " * 9))
@@ -120,7 +121,7 @@ def test_width_classes_change_no_glyph_position(tmp_path: Path, known: bool,
     ("ok", "short"), ("", "short"), ("W" * 30, "short"), ("two\nlines", None),
     ("word " * 10, "short"), ("word " * 15, None), ("word " * 25, "long"),
     ("你好" * 30, None), ("你好 " * 25, "long"), ("i" * 200, None), ("i " * 100, "long"),
-    ("i" * 100, "short"), ("i" * 115, None),
+    ("i" * 100, "short"), ("i" * 115, None), ("👍🏽 " * 25, None), ("❤️ " * 14, "short"),
 ])
 def test_bubble_class(text: str, expected: str | None) -> None:
     assert bubbles.bubble_class(text) == expected
