@@ -20,6 +20,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import pairwise
 
 from . import textfont
 
@@ -121,7 +122,7 @@ def max_line_width(line: str, widths: Widths = WIDE) -> float:
         # A variation selector after a character counted as any visible one (two ems) only
         # chooses that character's glyph, and takes no room (HarfBuzz zeroes default
         # ignorables); after ASCII it may turn a digit into a wider emoji: keep it there.
-        total -= other * sum(1 for before, ch in zip(line, line[1:])
+        total -= other * sum(1 for before, ch in pairwise(line)
                              if ch in _VARIATION_SELECTORS and not before.isascii())
     return total
 
