@@ -174,7 +174,7 @@ def pdf_widths(styled: bool) -> Widths:
     try:
         faces = tuple(textfont.ascii_bounds(path)
                       for path in (font.files if styled else font.files[:1]))
-    except (textfont.UnknownShaping, ValueError, KeyError, AttributeError):
+    except Exception:  # any font fontTools cannot read or bound: the wide bounds
         return WIDE
     return _known(faces)
 

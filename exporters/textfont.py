@@ -173,7 +173,13 @@ def known_font(templates: Path) -> TextFont | None:
 # -- widths ---------------------------------------------------------------------------------
 #: OpenType features HarfBuzz applies to horizontal Latin text unless told otherwise, which
 #: WeasyPrint does not for print.css: the lookups that can change an ASCII glyph's width.
-_DEFAULT_GSUB = frozenset({"ccmp", "locl", "rvrn", "rlig", "liga", "clig", "calt", "rclt"})
+_DEFAULT_GSUB = frozenset({"ccmp", "locl", "rvrn", "rlig", "liga", "clig", "calt", "rclt",
+                           "ltra", "ltrm", "rtla", "rtlm"})
+#: Characters that make HarfBuzz apply more features (U+2044 FRACTION SLASH: numerator
+#: and denominator digits); lines with one are left to the wide bounds.
+_FEATURE_TRIGGERS = frozenset({"\u2044"})
+#: ASCII characters drawn as their mirror image in right-to-left runs.
+_MIRRORED = {"(": ")", ")": "(", "<": ">", ">": "<", "[": "]", "]": "[", "{": "}", "}": "{"}
 _DEFAULT_GPOS = frozenset({"kern", "dist", "curs", "abvm", "blwm", "mark", "mkmk"})
 
 
@@ -205,30 +211,42 @@ def _unwrapped(lookup: Any) -> list[tuple[int, Any]]:
     return found
 
 
+#: Where contextual lookups keep their rules: rule set -> rule attribute names.
+_RULES = {"PosRuleSet": "PosRule", "PosClassSet": "PosClassRule",
+          "ChainPosRuleSet": "ChainPosRule", "ChainPosClassSet": "ChainPosClassRule",
+          "SubRuleSet": "SubRule", "SubClassSet": "SubClassRule",
+          "ChainSubRuleSet": "ChainSubRule", "ChainSubClassSet": "ChainSubClassRule"}
+
+
+def _called_lookups(subtable: Any) -> list[int]:
+    """The lookups a contextual subtable calls, once per lookup record (of any rule)."""
+    records = [*(getattr(subtable, "PosLookupRecord", None) or ()),
+               *(getattr(subtable, "SubstLookupRecord", None) or ())]
+    for set_name, rule_name in _RULES.items():
+        for rule_set in getattr(subtable, set_name, None) or ():
+            for rule in (getattr(rule_set, rule_name, None) or ()) if rule_set else ():
+                records += getattr(rule, "PosLookupRecord", None) or ()
+                records += getattr(rule, "SubstLookupRecord", None) or ()
+    return [record.LookupListIndex for record in records]
+
+
 def _applied_lookups(table: Any, features: frozenset[str]) -> dict[int, int]:
-    """Lookup index -> how many times it may run on one glyph: once per default feature
-    listing it, plus once per contextual lookup calling it."""
-    if table is None:
-        return {}
+    """Lookup index -> how many times it may run on one glyph, at most: once per default
+    feature listing it, plus once per record of a contextual lookup calling it (which may
+    call others in turn)."""
     counts: dict[int, int] = {}
     for record in table.FeatureList.FeatureRecord:
         if record.FeatureTag in features:
             for index in record.Feature.LookupListIndex:
                 counts[index] = counts.get(index, 0) + 1
-    for index in list(counts):
-        for _kind, subtable in _unwrapped(table.LookupList.Lookup[index]):
-            for name in ("PosLookupRecord", "SubstLookupRecord"):
-                for record in getattr(subtable, name, None) or ():
-                    counts[record.LookupListIndex] = counts.get(record.LookupListIndex, 0) + 1
-            for name in ("PosRuleSet", "PosClassSet", "ChainPosRuleSet", "ChainPosClassSet",
-                         "SubRuleSet", "SubClassSet", "ChainSubRuleSet", "ChainSubClassSet"):
-                for rule_set in getattr(subtable, name, None) or ():
-                    for rule in (getattr(rule_set, name.replace("Set", ""), None) or ()
-                                 if rule_set is not None else ()):
-                        for record in (getattr(rule, "PosLookupRecord", None)
-                                       or getattr(rule, "SubstLookupRecord", None) or ()):
-                            counts[record.LookupListIndex] = (
-                                counts.get(record.LookupListIndex, 0) + 1)
+    todo, seen = list(counts), set(counts)
+    while todo:
+        for _kind, subtable in _unwrapped(table.LookupList.Lookup[todo.pop()]):
+            for called in _called_lookups(subtable):
+                counts[called] = counts.get(called, 0) + 1
+                if called not in seen:
+                    seen.add(called)
+                    todo.append(called)
     return counts
 
 
@@ -362,6 +380,8 @@ def ascii_bounds(path: Path) -> AsciiBounds:
         raise ValueError("the font lacks an ASCII character")
     subs = _substitutions(font)
     reach = _reach(subs, {cmap[code] for code in codes})
+    for char, mirror in _MIRRORED.items():  # the two glyphs a bracket may be drawn as
+        reach[cmap[ord(char)]] = reach[cmap[ord(char)]] | reach[cmap[ord(mirror)]]
     reached = set().union(*reach.values())
     drawn_from: dict[str, set[int]] = {}  # glyph -> the characters that may become it
     for code, glyph in cmap.items():
@@ -402,5 +422,5 @@ def ascii_bounds(path: Path) -> AsciiBounds:
                            - sum(min(own[g]) for g in others))
         low.append(least * scale)
         high.append(most * scale)
-    return AsciiBounds(tuple(low), tuple(high), frozenset(joining))
+    return AsciiBounds(tuple(low), tuple(high), frozenset(joining) | _FEATURE_TRIGGERS)
 

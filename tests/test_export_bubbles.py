@@ -34,6 +34,7 @@ EDGE_TEXTS = (
     "ffi ffl fi fl " * 8, "oU\u0328 o\u031b L\u00b7 " * 10, "❤️ 😂 你好 شكرا ok " * 7,
     "AVAVAV ToTo YoYo LTLT W.W. P.P. TyTy " * 3, "VAVA \"A\"A f)f) " * 9,
     "👍🏽 " * 25, "👨\u200d👩\u200d👧 " * 24, "❤️" * 30, "ok ❤️ " * 14,
+    "شكرا (ok) [T,] {Yo} <A> " * 6, "شكرا (ok) " * 9,
 )
 STYLED = (TextRun("Bold words, ", bold=True), TextRun("italic ones ", italic=True),
           TextRun("and @Mom", mention="+15551230001"), TextRun(" plain " * 9))
