@@ -20,6 +20,7 @@ import jinja2
 from coldtexts import __version__
 from coldtexts.view import ConversationView, VolumeRef, VolumeView
 
+from . import textfont
 from .base import RenderContext, RenderJob, RenderOptions, RenderResult
 from .fingerprint import fingerprint, module_files
 from .html_rows import RowBuilder
@@ -90,7 +91,8 @@ def volume_context(volume: VolumeView, ctx: RenderContext, *, pdf: bool) -> dict
     builder = RowBuilder(zone, conversation.folder, ctx.archive_root, ctx.options.owner_name,
                          conversation.is_group)
     if pdf:
-        builder.for_pdf(volume)
+        builder.for_pdf(volume, known_font=textfont.known_font(
+            templates_folder(ctx.options)) is not None)
     prev, nxt = _neighbours(conversation, volume.volume.key)
     last = volume.volume.last.astimezone(zone)
     return {

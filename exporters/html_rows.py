@@ -62,9 +62,10 @@ class RowBuilder:
         self._date: tuple[int, int, int] | None = None
         self._month: tuple[int, int] | None = None
         self._pdf_key: str | None = None  # set for PDF: this volume's key
+        self._known_font = False  # for PDF: whether the text font is known (textfont.py)
         self._targets: set[str] = set()
 
-    def for_pdf(self, volume: VolumeView) -> None:
+    def for_pdf(self, volume: VolumeView, *, known_font: bool = False) -> None:
         """PDF rows: an id only on messages a reply in this volume points at, and reply
         links into this PDF (or the other volume's PDF) rather than the HTML pages.
 
@@ -72,12 +73,20 @@ class RowBuilder:
         stops it sharing one computed style among identical elements and all their
         descendants; an id on every message doubled a volume's layout time."""
         self._pdf_key = volume.volume.key
+        self._known_font = known_font
         self._targets = {m.reply_to.guid for m in volume.messages
                          if m.reply_to is not None and m.reply_to.href is not None}
 
-    def _fit(self, text: str) -> str | None:
-        """The PDF bubble's width class (bubbles.py); HTML leaves widths to the browser."""
-        return bubbles.bubble_class(text) if self._pdf_key is not None else None
+    def _fit(self, text: str, runs: tuple[TextRun, ...] = ()) -> str | None:
+        """The PDF bubble's width class (bubbles.py); HTML leaves widths to the browser.
+        With the text font known, the bounds are its own: its regular face's for plain text,
+        all its faces' when a run is bold, italic or semibold (mentions, effects)."""
+        if self._pdf_key is None:
+            return None
+        if not self._known_font:
+            return bubbles.bubble_class(text)
+        styled = any(run.bold or run.italic or run.mention or run.effect for run in runs)
+        return bubbles.bubble_class(text, bubbles.pdf_widths(styled))
 
     def _anchor(self, view: MessageView) -> str | None:
         if self._pdf_key is None or view.message.guid in self._targets:
@@ -183,7 +192,8 @@ class RowBuilder:
                 if html:
                     parts.append({"type": "text", "html": html, "index": part.index,
                                   "reactions": None, "time": None,
-                                  "fit": self._fit(part.text) if self._pdf_key else None})
+                                  "fit": self._fit(part.text, runs) if self._pdf_key
+                                  else None})
             elif part.kind is _ATTACHMENT and part.attachment_guid in by_guid:
                 shown = self.attachment(by_guid.pop(part.attachment_guid))
                 parts.append({**shown, "index": part.index, "reactions": None})
