@@ -61,6 +61,7 @@ WORDS = (
 class VolumeText:
     name: ClassVar[str] = "page"
     scope: ClassVar[Literal["volume", "conversation"]] = "volume"
+    shows_previews: ClassVar[bool] = True
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/{volume_key}.html"
@@ -89,6 +90,7 @@ class VolumeText:
 class WholeText(VolumeText):
     name: ClassVar[str] = "txt"
     scope: ClassVar[Literal["volume", "conversation"]] = "conversation"
+    shows_previews: ClassVar[bool] = False
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/transcript.txt"

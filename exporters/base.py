@@ -48,6 +48,9 @@ class RenderResult:
 class Exporter(Protocol):
     name: ClassVar[str]  # "html", "pdf", "txt", "jsonl"
     scope: ClassVar[Literal["volume", "conversation"]]
+    # Whether its outputs show photo previews (archive/render.py makes them only then:
+    # converting a 12 MP HEIC takes ~0.4 s, wasted on a TXT- or JSONL-only export).
+    shows_previews: ClassVar[bool]
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         """Archive-relative path of one output (volume_key is None for conversation scope)."""

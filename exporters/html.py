@@ -124,6 +124,7 @@ def render_volume(volume: VolumeView, ctx: RenderContext, *, pdf: bool = False) 
 class HtmlExporter:
     name: ClassVar[str] = "html"
     scope: ClassVar[Literal["volume", "conversation"]] = "volume"
+    shows_previews: ClassVar[bool] = True
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/{volume_key}.html"

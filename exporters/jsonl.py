@@ -48,6 +48,7 @@ _ENCODER = msgspec.json.Encoder()
 class JsonlExporter:
     name: ClassVar[str] = "jsonl"
     scope: ClassVar[Literal["volume", "conversation"]] = "conversation"
+    shows_previews: ClassVar[bool] = False
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/messages.jsonl"

@@ -160,6 +160,7 @@ def _render_job(job: RenderJob, ctx: RenderContext) -> RenderResult:
 class PdfExporter:
     name: ClassVar[str] = "pdf"
     scope: ClassVar[Literal["volume", "conversation"]] = "volume"
+    shows_previews: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._pool: LazyPool | None = None  # made on first need: its size is an option

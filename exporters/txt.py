@@ -33,6 +33,7 @@ _TEXT, _ATTACHMENT, _RETRACTED = PartKind.TEXT, PartKind.ATTACHMENT, PartKind.RE
 class TxtExporter:
     name: ClassVar[str] = "txt"
     scope: ClassVar[Literal["volume", "conversation"]] = "conversation"
+    shows_previews: ClassVar[bool] = False
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/transcript.txt"

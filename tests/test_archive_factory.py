@@ -120,6 +120,7 @@ class PageExporter:
 
     name: ClassVar[str] = "page"
     scope: ClassVar[Literal["volume", "conversation"]] = "volume"
+    shows_previews: ClassVar[bool] = True
     version = "1"
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
@@ -154,6 +155,7 @@ class TranscriptExporter:
 
     name: ClassVar[str] = "transcript"
     scope: ClassVar[Literal["volume", "conversation"]] = "conversation"
+    shows_previews: ClassVar[bool] = False
 
     def output_path(self, conversation: ConversationView, volume_key: str | None) -> str:
         return f"{conversation.folder}/transcript.txt"

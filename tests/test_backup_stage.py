@@ -731,3 +731,17 @@ def test_disk_space_is_checked_before_decrypting_attachments(
     assert code == 40, output
     assert "GB free but this run needs about" in output
     assert not (tmp_path / "a").exists()  # a first run that failed leaves nothing
+
+
+def test_photo_previews_are_made_only_for_formats_that_show_them(tmp_path: Path,
+                                                                 backup: Path) -> None:
+    archive = tmp_path / "a"
+    env = {"COLDTEXTS_PASSWORD": PASSWORD}
+    code, output = export([str(backup), "--out", str(archive), "--formats", "txt,jsonl"], env)
+    assert code in (0, 3), output
+    assert list((archive / "attachments").rglob("*.heic"))  # originals are kept anyway
+    assert not [p for p in (archive / "previews").rglob("*") if p.is_file()]
+    code, output = export([str(backup), "--out", str(archive), "--formats", "html"], env)
+    assert code in (0, 3), output
+    # The showcase's photos are not real images: each attempt leaves a `.failed` mark.
+    assert len([p for p in (archive / "previews").rglob("*") if p.is_file()]) >= 4

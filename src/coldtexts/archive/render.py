@@ -132,9 +132,10 @@ class Renderer:
             job = RenderJob(out.path, plan.view, views(slices))
             jobs_by_exporter.setdefault(exporter.name, []).append((job, out))
             exporters[exporter.name] = exporter
-        started = time.perf_counter()
-        self._ensure_previews(cache.values())
-        self.stats.timed("previews", started)
+        if any(exporter.shows_previews for exporter in exporters.values()):
+            started = time.perf_counter()
+            self._ensure_previews(cache.values())
+            self.stats.timed("previews", started)
         with transaction(self._conn):
             for name, jobs in jobs_by_exporter.items():
                 started = time.perf_counter()
