@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from coldtexts.errors import MessagesDatabaseCorruptError
 from coldtexts.fixtures.smsdb_builder import build_showcase
 from coldtexts.messages import reader_parallel
 from coldtexts.messages.models import Message, ReadProblem
@@ -277,3 +278,23 @@ def test_chunk_dates_cover_every_date_once() -> None:
     assert reader_parallel.chunk_dates(bounds, 0) == ("first", (20,))
     assert reader_parallel.chunk_dates(bounds, 1) == ("middle", (20, 30))
     assert reader_parallel.chunk_dates(bounds, 2) == ("last", (30,))
+
+
+def test_a_corrupt_database_read_in_two_processes_is_a_typed_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader_parallel, "CHUNK_ROWS", 20)
+    monkeypatch.setattr(reader_parallel, "MIN_ROWS", 0)
+    path = tmp_path / "sms.db"
+    build_showcase(path, "ios18")
+    _grow(path, 30)
+    data = bytearray(path.read_bytes())
+    for share in (0.5, 0.6, 0.7):  # message pages overwritten; the schema still reads
+        at = int(len(data) * share) // 4096 * 4096
+        data[at + 100:at + 4000] = b"\xff" * 3900
+    path.write_bytes(bytes(data))
+    read = 0
+    with pytest.raises(MessagesDatabaseCorruptError), SmsDatabase.open(path) as db:
+        for _ in db.messages():
+            read += 1
+    assert read > 100  # it failed midway, after the chunks before the damage
+    assert not multiprocessing.active_children()

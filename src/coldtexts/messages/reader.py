@@ -153,7 +153,7 @@ class SmsDatabase:
         A large database is read in two processes (reader_parallel), which yields the same
         messages in the same order with the same problems; `parallel=False` reads it here
         alone."""
-        bounds = reader_parallel.chunk_bounds(self) if parallel else None
+        bounds = self._guarded(lambda: reader_parallel.chunk_bounds(self)) if parallel else None
         if bounds is None:
             return self.messages_in_chunk(None, 0)
         return reader_parallel.messages(self, bounds)
@@ -254,9 +254,11 @@ class SmsDatabase:
             "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
 
     def _payload_of(self, guid: str) -> bytes | None:
+        """The payload_data of the message `guid` (a poll a vote names), if any."""
+        if "payload_data" not in self.schema.message:
+            return None
         row = self._guarded(lambda: self._connection.execute(
-            "SELECT payload_data FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone()
-            if "payload_data" in self.schema.message else None)
+            "SELECT payload_data FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone())
         return bytes(row[0]) if row is not None and row[0] else None
 
     def _recoverable_parts(self) -> dict[int, list[tuple[Any, ...]]]:

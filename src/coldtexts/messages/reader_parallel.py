@@ -41,11 +41,13 @@ MIN_ROWS = 50_000  # below this, starting a process costs more than it saves
 _Chunk = tuple[int, list[Message], list[ReadProblem]]
 
 
-def chunk_bounds(db: SmsDatabase, rows: int = CHUNK_ROWS, min_rows: int = MIN_ROWS
+def chunk_bounds(db: SmsDatabase, rows: int | None = None, min_rows: int | None = None
                  ) -> list[Any] | None:
-    """The first date of each chunk of about `rows` message rows, or None when the
-    database is better read in one process: small, no date index to cut it by, or a
-    machine with one core."""
+    """The first date of each chunk of about `rows` (CHUNK_ROWS) message rows, or None
+    when the database is better read in one process: smaller than `min_rows` (MIN_ROWS),
+    no date index to cut it by, or a machine with one core."""
+    rows = rows or CHUNK_ROWS
+    min_rows = MIN_ROWS if min_rows is None else min_rows
     if (os.cpu_count() or 1) < 2 or not db.has_date_index:
         return None
     connection = db.connection
