@@ -15,31 +15,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-_CDEF = """
-typedef int FcBool;
-typedef unsigned int FcChar32;
-typedef struct _FcConfig FcConfig;
-typedef struct _FcPattern FcPattern;
-typedef struct _FcCharSet FcCharSet;
-typedef struct _FcObjectSet FcObjectSet;
-typedef struct _FcFontSet { int nfont; int sfont; FcPattern **fonts; } FcFontSet;
-typedef enum { FcResultMatch, FcResultNoMatch, FcResultTypeMismatch, FcResultNoId,
-               FcResultOutOfMemory } FcResult;
-FcConfig *FcInitLoadConfigAndFonts(void);
-void FcConfigDestroy(FcConfig *config);
-FcPattern *FcPatternCreate(void);
-void FcPatternDestroy(FcPattern *p);
-FcObjectSet *FcObjectSetBuild(const char *first, ...);
-void FcObjectSetDestroy(FcObjectSet *os);
-FcFontSet *FcFontList(FcConfig *config, FcPattern *p, FcObjectSet *os);
-void FcFontSetDestroy(FcFontSet *s);
-FcResult FcPatternGetCharSet(FcPattern *p, const char *object, int n, FcCharSet **c);
-FcCharSet *FcCharSetCreate(void);
-FcBool FcCharSetMerge(FcCharSet *a, const FcCharSet *b, FcBool *changed);
-FcBool FcCharSetHasChar(const FcCharSet *fcs, FcChar32 ucs4);
-"""
-_LIBRARIES = ("fontconfig-1", "fontconfig", "libfontconfig-1.dll", "libfontconfig.so.1",
-              "libfontconfig.1.dylib")
+from . import fontconfig
+
 #: Characters that are never drawn as glyphs of their own (joiners, variation selectors,
 #: bidi marks, controls): fonts need not cover them.
 _INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
@@ -49,19 +26,10 @@ _INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
 def _coverage() -> tuple[Any, Any] | None:
     """(fontconfig library, union of every installed font's charset), or None when
     fontconfig cannot be loaded."""
-    import cffi
-
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
-    lib = None
-    for name in _LIBRARIES:
-        try:
-            lib = ffi.dlopen(name)
-            break
-        except OSError:
-            continue
-    if lib is None:
+    loaded = fontconfig.load()
+    if loaded is None:
         return None
+    ffi, lib = loaded
     config = lib.FcInitLoadConfigAndFonts()
     pattern = lib.FcPatternCreate()
     objects = lib.FcObjectSetBuild(b"charset", ffi.cast("char *", ffi.NULL))

@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import fontconfig
+
 _FAMILY = b"Noto Sans"
 #: fontconfig's weight and slant numbers of the four faces, in TextFont.files order
 #: (FC_WEIGHT_REGULAR/BOLD, FC_SLANT_ROMAN/ITALIC), and its normal width.
@@ -28,35 +30,6 @@ _FC_FACES = ((80, 0), (200, 0), (80, 100), (200, 100))
 _FC_NORMAL_WIDTH = 100
 #: print.css's font list as shipped; a restyled copy that says otherwise is left alone.
 SHIPPED_RULE = 'html { font-family: "Noto Sans", "DejaVu Sans", sans-serif; }'
-
-_CDEF = """
-typedef int FcBool;
-typedef unsigned char FcChar8;
-typedef struct _FcConfig FcConfig;
-typedef struct _FcPattern FcPattern;
-typedef struct _FcObjectSet FcObjectSet;
-typedef struct _FcFontSet { int nfont; int sfont; FcPattern **fonts; } FcFontSet;
-typedef enum { FcResultMatch, FcResultNoMatch, FcResultTypeMismatch, FcResultNoId,
-               FcResultOutOfMemory } FcResult;
-typedef enum { FcMatchPattern, FcMatchFont, FcMatchScan } FcMatchKind;
-FcConfig *FcInitLoadConfigAndFonts(void);
-void FcConfigDestroy(FcConfig *config);
-FcPattern *FcPatternCreate(void);
-void FcPatternDestroy(FcPattern *p);
-FcBool FcPatternAddString(FcPattern *p, const char *object, const FcChar8 *s);
-FcObjectSet *FcObjectSetBuild(const char *first, ...);
-void FcObjectSetDestroy(FcObjectSet *os);
-FcFontSet *FcFontList(FcConfig *config, FcPattern *p, FcObjectSet *os);
-void FcFontSetDestroy(FcFontSet *s);
-FcBool FcConfigSubstitute(FcConfig *config, FcPattern *p, FcMatchKind kind);
-void FcDefaultSubstitute(FcPattern *pattern);
-FcPattern *FcFontMatch(FcConfig *config, FcPattern *p, FcResult *result);
-FcResult FcPatternGetString(FcPattern *p, const char *object, int n, FcChar8 **s);
-FcResult FcPatternGetInteger(FcPattern *p, const char *object, int n, int *i);
-FcResult FcPatternGetBool(FcPattern *p, const char *object, int n, FcBool *b);
-"""
-_LIBRARIES = ("fontconfig-1", "fontconfig", "libfontconfig-1.dll", "libfontconfig.so.1",
-              "libfontconfig.1.dylib")
 
 
 @dataclass(frozen=True)
@@ -73,19 +46,6 @@ class _Face:
     width: int
     file: Path
     static: bool  # not a variable font, and the file's first face
-
-
-def _fontconfig() -> tuple[Any, Any] | None:
-    import cffi
-
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
-    for name in _LIBRARIES:
-        try:
-            return ffi, ffi.dlopen(name)
-        except OSError:
-            continue
-    return None
 
 
 def _path(ffi: Any, text: Any) -> Path:
@@ -140,7 +100,7 @@ def _matched_file(ffi: Any, lib: Any, config: Any) -> Path | None:
 def text_font() -> TextFont | None:
     """Noto Sans's four files, once per process; None unless fontconfig lists exactly
     those four static faces in the family and matches "Noto Sans" to the regular one."""
-    loaded = _fontconfig()
+    loaded = fontconfig.load()
     if loaded is None:
         return None
     ffi, lib = loaded
