@@ -172,12 +172,7 @@ class _Worker:
 
     def claim_next(self) -> int | None:
         """Take the next chunk nobody has taken, if any is left."""
-        with self._taken.get_lock():
-            index = int(self._taken.value)
-            if index >= self._chunks:
-                return None
-            self._taken.value = index + 1
-            return index
+        return _take_next(self._taken, self._chunks)
 
     def ready(self) -> bool:
         return self.lost or self._pipe.poll()
@@ -253,6 +248,7 @@ def _serve(path: str, bounds: list[Any], taken: Any, sending: Connection) -> Non
 
 
 def _take_next(taken: Any, chunks: int) -> int | None:
+    """Take the next chunk nobody has taken (either process), if any is left."""
     with taken.get_lock():
         index = int(taken.value)
         if index >= chunks:
