@@ -236,11 +236,19 @@ def test_events_and_replies_in_words(tmp_path: Path) -> None:
     question = message("q", conv, 2, "Dinner on Sunday?")
     answer = message("a", conv, 60 * 24 * 400, "Yes!", from_me=True,
                      reply_to=ReplyRef("q", 0))
-    run_once(root, [conv], [rename, left, question, answer])
+    snapshot = message("p", conv, 3, "", attachments=(photo("att-p"),))
+    long_text = message("l", conv, 4, "word " * 40)
+    to_photo = message("r1", conv, 5, "Lovely", from_me=True, reply_to=ReplyRef("p", 0))
+    to_long = message("r2", conv, 6, "Agreed", from_me=True, reply_to=ReplyRef("l", 0))
+    run_once(root, [conv], [rename, left, question, answer, snapshot, long_text, to_photo,
+                            to_long])
     text_2019 = page(root, "Person 1", "2019")
     assert "event=Person 1 named the conversation “Family”" in text_2019
     assert "event=You left the conversation" in text_2019
     assert "reply=2019.html#m-q:'Dinner on Sunday?'" in page(root, "Person 1", "2020")
+    # A message without text is quoted in words; a long one is cut at a word.
+    assert "reply=2019.html#m-p:'Photo'" in text_2019
+    assert f"reply=2019.html#m-l:'{('word ' * 16).strip()}…'" in text_2019
 
 
 def test_a_tapback_that_arrived_before_its_message_is_shown_later(tmp_path: Path) -> None:

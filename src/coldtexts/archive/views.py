@@ -28,7 +28,7 @@ from .attachments import attachment_kind
 from .plan import ConversationPlan
 from .store import from_us
 from .volumes import VolumeSlice
-from .words import event_text, reaction_emoji
+from .words import event_text, message_summary, reaction_emoji
 
 EXCERPT_CHARS = 80
 NOT_DOWNLOADED = "the phone had not downloaded this attachment (it may be in iCloud only)"
@@ -134,9 +134,10 @@ class ViewBuilder:
         target = decode_message(row[0])
         key = self._plan.volume_of.get(ref.guid)
         href = f"{key}.html#m-{ref.guid}" if key and row[1] == self._plan.meta.id else None
-        excerpt = target.text if len(target.text) <= EXCERPT_CHARS else (
-            target.text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
-        )
+        # A reply to a photo, a poll or a link quotes what it is in words, not nothing.
+        excerpt = message_summary(target, self.name).strip()
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
         return ReplyView(ref.guid, ref.part, self.name(target.sender, target.is_from_me),
                          excerpt, href)
 
