@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from coldtexts.errors import UndecodableError
+from coldtexts.messages import typedstream_shapes
 from coldtexts.messages.typedstream_model import (
     _ATTRIBUTED,
     MALFORMED,
@@ -35,6 +36,7 @@ from coldtexts.messages.typedstream_model import (
     utf16_length,
 )
 from coldtexts.messages.typedstream_objects import _root_state
+from coldtexts.messages.typedstream_shapes import TRANSFER_KEY
 from coldtexts.messages.typedstream_wire import (
     _CHAIN_CACHE,
     _FIRST_REF,
@@ -98,6 +100,8 @@ _MAX_PREFIXES = 16
 _RUNS_CACHE: dict[tuple[bytes, bytes], tuple[str, tuple[AttributeRun, ...], int]] = {}
 # One-run bodies (most messages) are keyed without their run length, which only restates
 # the text's length: then every plain message with the same attributes shares one entry.
+# Bodies of several runs, or with an attachment's GUID, are read from templates cut at
+# those values (typedstream_shapes); _RUNS_CACHE keeps the rest whole.
 _ONE_RUN_CACHE: dict[tuple[bytes, bytes, bytes], tuple[str, Mapping[str, object]]] = {}
 _MAX_RUNS_CACHE = 8192
 _MAX_CACHED_SUFFIX = 1024
@@ -109,6 +113,7 @@ def clear_cache() -> None:
     _PREFIXES.clear()
     _RUNS_CACHE.clear()
     _ONE_RUN_CACHE.clear()
+    typedstream_shapes.SHAPES.clear()
     _CHAIN_CACHE.clear()
 
 
@@ -127,7 +132,7 @@ def decode_attributed_body(blob: bytes) -> AttributedString:
         raise UndecodableError(NOT_ATTRIBUTED)
     body = _attributed(root)
     if cache_enabled and st.text_span is not None and isinstance(root.fields[0], str):
-        _remember(data, st.text_span, body)
+        _remember(data, st, body)
     return body
 
 
@@ -151,17 +156,29 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
     split = _first_run_length(data, text_end)
     if split is not None:
         length_start, length_end, run_length = split
-        one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
+        head = data[text_end:length_start]
+        one = _ONE_RUN_CACHE.get((prefix, head, data[length_end:]))
         if one is not None:
             text = _utf8(data[text_start:text_end])
             if text is None or utf16_length(text) != run_length:
                 return None
             return new_attributed_string(one[0], text,
                                          (new_attribute_run(run_length, one[1]),))
+        shapes = typedstream_shapes.SHAPES.get((prefix, head))
+        if shapes:
+            found = typedstream_shapes.filled(shapes, data, length_end, run_length)
+            if found is not None:
+                return _cached_body(data, text_start, text_end, found)
     hit = _RUNS_CACHE.get((prefix, data[text_end:]))
     if hit is None:
         return None
-    class_name, runs, total = hit
+    return _cached_body(data, text_start, text_end, hit)
+
+
+def _cached_body(data: bytes, text_start: int, text_end: int,
+                 found: tuple[str, tuple[AttributeRun, ...], int]) -> AttributedString | None:
+    """The body of cached runs and this text, if the runs cover exactly the text."""
+    class_name, runs, total = found
     text = _utf8(data[text_start:text_end])
     if text is None or utf16_length(text) != total:
         return None
@@ -250,7 +267,9 @@ def _first_run_length(data: bytes, text_end: int) -> tuple[int, int, int] | None
     return start, start + 1 + size, int.from_bytes(data[start + 1 : start + 1 + size], "little")
 
 
-def _remember(data: bytes, span: tuple[int, int], body: AttributedString) -> None:
+def _remember(data: bytes, st: _State, body: AttributedString) -> None:
+    span = st.text_span
+    assert span is not None
     prefix, suffix = data[: span[0]], data[span[1] :]
     if len(suffix) > _MAX_CACHED_SUFFIX or data[2:13] != b"streamtyped":
         return  # only little-endian streams (all of Apple's); big suffixes are rare
@@ -258,14 +277,19 @@ def _remember(data: bytes, span: tuple[int, int], body: AttributedString) -> Non
         if len(_PREFIXES) >= _MAX_PREFIXES:
             return
         _PREFIXES.append(prefix)
-    if len(_RUNS_CACHE) + len(_ONE_RUN_CACHE) >= _MAX_RUNS_CACHE:
+    shapes = typedstream_shapes.SHAPES
+    if len(_RUNS_CACHE) + len(_ONE_RUN_CACHE) + len(shapes) >= _MAX_RUNS_CACHE:
         _RUNS_CACHE.clear()
         _ONE_RUN_CACHE.clear()
-    if len(body.runs) == 1:
-        split = _first_run_length(data, span[1])
-        if split is not None and split[2] == body.runs[0].length:
-            key = (prefix, data[span[1] : split[0]], data[split[1] :])
-            _ONE_RUN_CACHE[key] = (body.class_name, body.runs[0].attributes)
+        shapes.clear()
+    split = _first_run_length(data, span[1])
+    if body.runs and split is not None and split[2] == body.runs[0].length:
+        head = data[span[1] : split[0]]
+        if len(body.runs) == 1 and TRANSFER_KEY not in body.runs[0].attributes:
+            _ONE_RUN_CACHE[(prefix, head, data[split[1] :])] = (body.class_name,
+                                                               body.runs[0].attributes)
+            return
+        if typedstream_shapes.remember((prefix, head), data, split[1], st, body):
             return
     total = sum(run.length for run in body.runs)
     _RUNS_CACHE[(prefix, suffix)] = (body.class_name, body.runs, total)

@@ -166,9 +166,11 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
             length = data[pos + 1]
             end = pos + 2 + length
             if length < 0x80 and end < len(data) and data[end] == _END:
+                text = data[pos + 2 : end].decode("utf-8")
                 if st.text_span is None:
                     st.text_span = (pos + 1, end)
-                text = data[pos + 2 : end].decode("utf-8")
+                else:
+                    st.short_strings.append((pos + 1, end, text))
                 objects[index] = text
                 return text, end + 1
     elif cls.kind == _NUMBER:  # fast path: "*", its C string and a small int, all by reference
@@ -192,8 +194,11 @@ def _object(st: _State, pos: int, depth: int) -> tuple[Any, int]:
         encodings.append(encoding)
         if len(encoding) != 1:
             for code in split_encodings(encoding):
+                start = pos
                 value, pos = _value(st, code, pos, depth)
                 values.append(value)
+                if depth == 1 and code == b"I":  # the root's: a run length, if it is a body
+                    st.run_lengths.append((start, pos))
         else:
             # inline the commonest single values: objects, short strings, small ints
             type_code = encoding[0]

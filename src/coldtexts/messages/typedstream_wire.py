@@ -131,7 +131,8 @@ class _State:
     """The tables of one decode. Functions below pass `pos` explicitly and return it, which
     keeps the hot loop on local variables (several times faster than attribute updates)."""
 
-    __slots__ = ("data", "little", "objects", "strings", "text_span")
+    __slots__ = ("data", "little", "objects", "run_lengths", "short_strings", "strings",
+                 "text_span")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -139,6 +140,10 @@ class _State:
         self.objects: list[Any] = []
         self.little = True
         self.text_span: tuple[int, int] | None = None  # the first '+' value: (head, end)
+        # Where the root's unsigned ints (an attributed string's run lengths) and the later
+        # short NSStrings (head, end, text) lie: the run cache's templates are cut there.
+        self.run_lengths: list[tuple[int, int]] = []
+        self.short_strings: list[tuple[int, int, str]] = []
 
 
 def _wide_int(st: _State, head: int, pos: int, signed: bool) -> tuple[int, int]:
