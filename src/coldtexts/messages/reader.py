@@ -27,7 +27,7 @@ from . import classify, reader_parallel
 from .contacts import ContactBook
 from .dates import apple_time
 from .models import Attachment, Conversation, Message, Participant, Reaction, ReadProblem
-from .reader_query import ATTACHMENT_FIELDS, F, P, Schema
+from .reader_query import ATTACHMENT_FIELDS, P, R, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
 
@@ -181,8 +181,8 @@ class SmsDatabase:
 
     def reactions(self) -> Iterator[Reaction]:
         """Every tapback row (added and removed), by date, with its target and part."""
-        rows = self._grouped_rows(self.schema.message_select(tapbacks=True), F["chat_id"],
-                                  F["deleted_chat_id"])
+        rows = self._grouped_rows(self.schema.reaction_select(), R["chat_id"],
+                                  R["deleted_chat_id"])
         for row, chats, deleted in rows:
             reaction = self._reaction(row, chats + deleted)
             if reaction is not None:
@@ -219,23 +219,23 @@ class SmsDatabase:
             yield current, chats, deleted
 
     def _reaction(self, row: Any, chat_ids: list[int]) -> Reaction | None:
-        guid = str(row[F["guid"]])
-        code = classify.tapback_code(row[F["associated_message_type"]])
-        target = classify.parse_associated_guid(row[F["associated_message_guid"]])
+        guid = str(row[R["guid"]])
+        code = classify.tapback_code(row[R["associated_message_type"]])
+        target = classify.parse_associated_guid(row[R["associated_message_guid"]])
         if code is None or target is None:
             self.problems.append(ReadProblem("dangling_tapback", guid, "tapback has no target"))
             return None
         if not self._message_exists(target.guid):
             self.problems.append(ReadProblem(
                 "dangling_tapback", guid, f"targets {target.guid}, which is not in sms.db"))
-        from_me = bool(row[F["is_from_me"]])
-        emoji = row[F["associated_message_emoji"]] or classify.TAPBACK_EMOJI.get(code.kind)
-        attachments = tuple(self._attachments_of(int(row[F["ROWID"]])))
+        from_me = bool(row[R["is_from_me"]])
+        emoji = row[R["associated_message_emoji"]] or classify.TAPBACK_EMOJI.get(code.kind)
+        attachments = tuple(self._attachments_of(int(row[R["ROWID"]])))
         return Reaction(
             guid=guid, target_guid=target.guid, target_part=target.part, kind=code.kind,
             added=code.added, is_from_me=from_me,
-            sender=None if from_me else handle_text(self.handles, row[F["handle_id"]]),
-            date=apple_time(row[F["date"]]) or apple_time(1),  # type: ignore[arg-type]
+            sender=None if from_me else handle_text(self.handles, row[R["handle_id"]]),
+            date=apple_time(row[R["date"]]) or apple_time(1),  # type: ignore[arg-type]
             emoji=emoji, attachments=attachments,
             chat_guids=tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
 

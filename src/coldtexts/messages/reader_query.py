@@ -25,6 +25,13 @@ MESSAGE_FIELDS = (
 DERIVED_FIELDS = ("chat_id", "deleted_chat_id", "reply_missing")
 F = {name: index for index, name in enumerate(MESSAGE_FIELDS + DERIVED_FIELDS)}
 
+# Tapback rows (Schema.reaction_select): only what a Reaction is made of.
+REACTION_FIELDS = (
+    "ROWID", "guid", "handle_id", "date", "is_from_me", "associated_message_guid",
+    "associated_message_type", "associated_message_emoji",
+)
+R = {name: index for index, name in enumerate((*REACTION_FIELDS, "chat_id", "deleted_chat_id"))}
+
 # The plain-message query (Schema.plain_message_select) returns only the columns every
 # message uses, then the chat join columns and a flag; a row whose flag is set is read
 # again in full (Schema.message_by_rowid). SQLite hands each selected column to Python at
@@ -117,35 +124,30 @@ class Schema:
         return (f"SELECT {', '.join(fields)} FROM recoverable_message_part "
                 f"ORDER BY {order}")
 
-    def message_select(self, *, tapbacks: bool) -> str:
-        """Messages (tapbacks=False) or tapback rows (True), ordered by date then ROWID.
-
-        A message in several chats comes back as adjacent rows, one per chat.
-        """
+    def reaction_select(self) -> str:
+        """Tapback rows (REACTION_FIELDS, then the chat join columns), ordered by date then
+        ROWID; a tapback in several chats comes back as adjacent rows, one per chat."""
+        if not self.has_tapbacks:
+            return "SELECT NULL WHERE 0"
         fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
-                  for name in MESSAGE_FIELDS]
-        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
+                  for name in REACTION_FIELDS]
         fields.append("c.chat_id")
+        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
         if self.has_recoverable:
             joins.append("LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID")
             fields.append("d.chat_id")
         else:
             fields.append("NULL")
-        fields.append(self._reply_missing())
-        where = ""
-        if self.has_tapbacks:
-            where = f"WHERE {TAPBACK_PREDICATE}" if tapbacks else f"WHERE NOT {TAPBACK_PREDICATE}"
-            where = where.replace("m.associated_message_type",
-                                  "COALESCE(m.associated_message_type, 0)")
-        elif tapbacks:
-            where = "WHERE 0"
-        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
+        where = TAPBACK_PREDICATE.replace("m.associated_message_type",
+                                          "COALESCE(m.associated_message_type, 0)")
+        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} WHERE {where} "
                 "ORDER BY m.date, m.ROWID")
 
     def plain_message_select(self, dates: str = "") -> str:
-        """Non-tapback messages like message_select(tapbacks=False), with the PLAIN_FIELDS
-        columns only and `needs_full_row` set when any column the plain path does not
-        handle holds a value Python would find true (so it never misses one).
+        """Non-tapback messages, ordered by date then ROWID (a message in several chats
+        comes back as adjacent rows, one per chat), with the PLAIN_FIELDS columns only and
+        `needs_full_row` set when any column the plain path does not handle holds a value
+        Python would find true (so it never misses one).
 
         `dates` keeps one chunk of consecutive dates (a DATE_RANGES key; its bounds are
         the statement's parameters)."""
