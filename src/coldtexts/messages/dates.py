@@ -36,7 +36,9 @@ def apple_seconds(value: int | float | None) -> float | None:
 def apple_time(value: int | float | None) -> datetime | None:
     """An sms.db date (seconds or nanoseconds since 2001) as an aware UTC datetime."""
     if type(value) is int and _NANOSECONDS_THRESHOLD <= value <= _MAX_NANOSECONDS:
-        return APPLE_EPOCH + timedelta(microseconds=value // 1000)  # the common case, fast
+        # The common case. timedelta(0, 0, us) is timedelta(microseconds=us), a third faster
+        # without the keyword (measured).
+        return APPLE_EPOCH + timedelta(0, 0, value // 1000)
     seconds = apple_seconds(value)
     if seconds is None:
         return None
