@@ -21,18 +21,24 @@ import pytest
 from coldtexts.errors import MessagesDatabaseCorruptError
 from coldtexts.fixtures.smsdb_builder import build_showcase
 from coldtexts.messages import reader_parallel
-from coldtexts.messages.models import Message, ReadProblem
+from coldtexts.messages.models import Message, Reaction, ReadProblem
 from coldtexts.messages.reader import SmsDatabase
 
 
-def _sequential(path: Path) -> tuple[list[Message], list[object]]:
+def _sequential(path: Path, *, reactions: bool = True
+                ) -> tuple[list[Message | Reaction], list[object]]:
+    """The messages then the reactions, and the problems, read in this process."""
     with SmsDatabase.open(path) as db:
-        return list(db.messages(parallel=False)), list(db.problems)
+        read: list[Message | Reaction] = list(db.messages(parallel=False))
+        if reactions:
+            read += db.reactions()
+        return read, list(db.problems)
 
 
 def _parallel(path: Path, rows: int, *, worker_path: Path | None = None
-              ) -> tuple[list[Message], list[object], int]:
-    """Read in two processes; checks that every chunk this process read, it read once."""
+              ) -> tuple[list[Message | Reaction], list[object], int]:
+    """Read the messages then the reactions in two processes; checks that every chunk
+    this process read, it read once."""
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=rows, min_rows=0)
         assert bounds is not None
@@ -46,11 +52,14 @@ def _parallel(path: Path, rows: int, *, worker_path: Path | None = None
             return read_chunk(bounds, index)
 
         db.messages_in_chunk = recording  # type: ignore[method-assign]
-        messages = list(reader_parallel.messages(db, bounds))
+        read: list[Message | Reaction] = list(
+            reader_parallel.messages(db, bounds, keep=db._keep_for_reactions))
         assert len(set(read_here)) == len(read_here)
         if worker_path is not None:  # the worker could not open it: all read here
             assert sorted(read_here) == list(range(len(bounds)))
-        return messages, list(db.problems), len(bounds)
+        read += db.reactions()
+        assert not multiprocessing.active_children()  # reactions() ended the worker
+        return read, list(db.problems), len(bounds)
 
 
 class ScriptedWorker:
@@ -78,9 +87,9 @@ class ScriptedWorker:
         self.taken += 1
         return True
 
-    def claim_next(self) -> int | None:
+    def claim_next(self, stop: int) -> int | None:
         self._worker_takes()
-        if self.taken >= len(self.bounds):
+        if self.taken >= stop:
             return None
         self.taken += 1
         return self.taken - 1
@@ -105,7 +114,7 @@ def test_chunks_read_ahead_or_received_come_out_in_order(tmp_path: Path,
                                                          dies_at: int | None) -> None:
     path = tmp_path / "sms.db"
     build_showcase(path, "ios18")
-    messages, problems = _sequential(path)
+    messages, problems = _sequential(path, reactions=False)
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
         assert bounds is not None and len(bounds) > 12
@@ -142,13 +151,14 @@ def test_the_worker_alone_reads_what_one_process_reads(tmp_path: Path, schema: s
         bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
         assert bounds is not None
         worker = reader_parallel._Worker(db.path, bounds)  # this process takes none
-        try:
-            chunks = [worker.receive(index) for index in range(len(bounds))]
+        try:  # the messages' chunks, then the reactions'
+            chunks = [worker.receive(index) for index in range(2 * len(bounds))]
         finally:
             worker.close()
     assert all(chunk is not None for chunk in chunks)
     assert [m for chunk in chunks if chunk for m in chunk[0]] == messages
     assert [p for chunk in chunks if chunk for p in chunk[1]] == problems
+    assert any(isinstance(m, Reaction) for m in messages)
 
 
 def test_rows_without_a_date_and_shared_dates_are_read_once(tmp_path: Path) -> None:
@@ -251,6 +261,25 @@ def test_stopping_early_ends_the_worker(tmp_path: Path) -> None:
         assert len(list(itertools.islice(stream, 5))) == 5
         stream.close()  # type: ignore[attr-defined]
     assert not multiprocessing.active_children()
+
+
+def test_a_worker_kept_for_reactions_ends_with_the_database(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setattr(reader_parallel, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(reader_parallel, "MIN_ROWS", 0)
+    path = tmp_path / "sms.db"
+    build_showcase(path, "ios18")
+    read, problems = _sequential(path)
+    with SmsDatabase.open(path) as db:
+        assert [*db.messages()] == [m for m in read if isinstance(m, Message)]
+        assert multiprocessing.active_children()  # kept for reactions()
+        again = list(db.messages())  # a second read starts afresh
+        assert again == [m for m in read if isinstance(m, Message)]
+        assert len(multiprocessing.active_children()) == 1
+    assert not multiprocessing.active_children()  # closing the database ended it
+    with SmsDatabase.open(path) as db:
+        assert [*db.messages(), *db.reactions()] == read and db.problems == problems
 
 
 def test_small_or_unindexed_databases_are_read_in_one_process(tmp_path: Path) -> None:

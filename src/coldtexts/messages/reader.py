@@ -60,6 +60,8 @@ class SmsDatabase:
         self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
                                        self.problems, self._deleted_parts, self._payload_of)
         self.path = database.path  # the file open: a second reader can open it in place
+        # The worker that read messages() with this process, kept for reactions().
+        self._reactions_pending: reader_parallel.Reading | None = None
         self.has_date_index = "date" in self.schema.message and has_index_on(
             self._connection, "message", "date")
 
@@ -97,6 +99,9 @@ class SmsDatabase:
         return self._connection
 
     def close(self) -> None:
+        pending, self._reactions_pending = self._reactions_pending, None
+        if pending is not None:  # messages() read in two processes, reactions() never
+            pending.close()
         self._database.close()
 
     def __enter__(self) -> SmsDatabase:
@@ -153,10 +158,16 @@ class SmsDatabase:
         A large database is read in two processes (reader_parallel), which yields the same
         messages in the same order with the same problems; `parallel=False` reads it here
         alone."""
+        pending, self._reactions_pending = self._reactions_pending, None
+        if pending is not None:  # messages() again before reactions(): start afresh
+            pending.close()
         bounds = self._guarded(lambda: reader_parallel.chunk_bounds(self)) if parallel else None
         if bounds is None:
             return self.messages_in_chunk(None, 0)
-        return reader_parallel.messages(self, bounds)
+        return reader_parallel.messages(self, bounds, keep=self._keep_for_reactions)
+
+    def _keep_for_reactions(self, reading: reader_parallel.Reading) -> None:
+        self._reactions_pending = reading
 
     def messages_in_chunk(self, bounds: Sequence[Any] | None, index: int) -> Iterator[Message]:
         """The messages of chunk `index` of `bounds` (reader_parallel.chunk_bounds), or of
@@ -180,9 +191,22 @@ class SmsDatabase:
                 yield plain(row, chats, deleted)
 
     def reactions(self) -> Iterator[Reaction]:
-        """Every tapback row (added and removed), by date, with its target and part."""
-        rows = self._grouped_rows(self.schema.reaction_select(), R["chat_id"],
-                                  R["deleted_chat_id"])
+        """Every tapback row (added and removed), by date, with its target and part.
+
+        After messages() read in two processes, the worker goes on to the tapbacks (it
+        starts while this process reads its last messages), chunk by chunk the same way."""
+        pending, self._reactions_pending = self._reactions_pending, None
+        if pending is None:
+            yield from self.reactions_in_chunk(None, 0)
+        else:
+            yield from reader_parallel.reactions(self, pending)
+
+    def reactions_in_chunk(self, bounds: Sequence[Any] | None, index: int
+                           ) -> Iterator[Reaction]:
+        """The reactions of chunk `index` of `bounds`, or of every date when None."""
+        dates, parameters = reader_parallel.chunk_dates(bounds, index)
+        rows = self._grouped_rows(self.schema.reaction_select(dates), R["chat_id"],
+                                  R["deleted_chat_id"], parameters)
         for row, chats, deleted in rows:
             reaction = self._reaction(row, chats + deleted)
             if reaction is not None:

@@ -22,7 +22,8 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from .models import Message, ReadProblem
+from .models import Message, Reaction, ReadProblem
 
 if TYPE_CHECKING:
     from .reader import SmsDatabase
@@ -40,6 +41,7 @@ OWN_AHEAD = 2  # chunks this process may read before their turn (memory stays fl
 SEND_AHEAD = 2  # chunks the worker may have read and not yet sent
 MIN_ROWS = 50_000  # below this, starting a process costs more than it saves
 _Chunk = tuple[int, list[Message], list[ReadProblem]]
+_Reactions = tuple[int, list[Reaction], list[ReadProblem]]
 
 
 def chunk_bounds(db: SmsDatabase, rows: int | None = None, min_rows: int | None = None
@@ -74,18 +76,47 @@ def chunk_dates(bounds: Sequence[Any] | None, index: int) -> tuple[str, tuple[An
     return "middle", (bounds[index], bounds[index + 1])
 
 
-def messages(db: SmsDatabase, bounds: Sequence[Any]) -> Iterator[Message]:
+@dataclass(frozen=True)
+class Reading:
+    """A worker that read the messages with this process, kept for the reactions: it
+    went on to their chunks as soon as no message chunk was left to take."""
+
+    worker: _Worker
+    bounds: Sequence[Any]
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+def messages(db: SmsDatabase, bounds: Sequence[Any],
+             keep: Callable[[Reading], None] | None = None) -> Iterator[Message]:
     """db.messages() read in two processes, chunk by chunk in date order.
 
     Both processes take the next chunk nobody has taken yet. This one takes one whenever
     it would otherwise wait for the worker, keeping what it read until its turn comes
     (at most OWN_AHEAD chunks), so the work splits by speed: about half each behind a
-    quick consumer, nearly all to the worker behind a slow one such as the ingest."""
+    quick consumer, nearly all to the worker behind a slow one such as the ingest.
+
+    When every message has come out and the worker is still there, it is handed to
+    `keep` for reactions() (the reactions' chunks follow the messages' in its order)."""
     worker = _Worker(db.path, bounds)
+    kept = False
     try:
         yield from merged(db, bounds, worker)
+        if keep is not None and not worker.lost:
+            keep(Reading(worker, bounds))
+            kept = True
     finally:
-        worker.close()
+        if not kept:
+            worker.close()
+
+
+def reactions(db: SmsDatabase, reading: Reading) -> Iterator[Reaction]:
+    """db.reactions() after messages(): the reaction chunks, read by both processes."""
+    try:
+        yield from merged(db, reading.bounds, reading.worker, reactions=True)
+    finally:
+        reading.close()
 
 
 class ChunkSource(Protocol):
@@ -94,46 +125,63 @@ class ChunkSource(Protocol):
     lost: bool
 
     def claim(self, index: int) -> bool: ...
-    def claim_next(self) -> int | None: ...
+    def claim_next(self, stop: int) -> int | None: ...
     def ready(self) -> bool: ...
-    def receive(self, index: int) -> tuple[list[Message], list[ReadProblem]] | None: ...
+    def receive(self, index: int) -> tuple[list[Any], list[ReadProblem]] | None: ...
 
 
-def merged(db: SmsDatabase, bounds: Sequence[Any], worker: ChunkSource
-           ) -> Iterator[Message]:
-    """The chunks in order, each read here or received from `worker`."""
+def merged(db: SmsDatabase, bounds: Sequence[Any], worker: ChunkSource, *,
+           reactions: bool = False) -> Iterator[Any]:
+    """The message chunks (or the reaction chunks) in order, each read here or received
+    from `worker`. Chunk i < len(bounds) is the messages of dates i, chunk len(bounds) + i
+    the reactions of the same dates."""
+    read = _chunk_reader(db, bounds)
+    first = len(bounds) if reactions else 0
+    stop = first + len(bounds)
     # Chunks this process read before their turn, with the problems met reading them.
-    ahead: dict[int, tuple[list[Message], list[ReadProblem]]] = {}
-    for index in range(len(bounds)):
+    ahead: dict[int, tuple[list[Any], list[ReadProblem]]] = {}
+    for index in range(first, stop):
         if index in ahead:
-            messages, problems = ahead.pop(index)
+            items, problems = ahead.pop(index)
             db.problems.extend(problems)
-            yield from messages
+            yield from items
         elif worker.lost or worker.claim(index):
-            yield from db.messages_in_chunk(bounds, index)
+            yield from read(index)
         else:  # the worker's: read ahead while it is not there yet
             while len(ahead) < OWN_AHEAD and not worker.ready():
-                taken = worker.claim_next()
+                taken = worker.claim_next(stop)
                 if taken is None:
                     break
-                ahead[taken] = _read_aside(db, bounds, taken)
+                ahead[taken] = _read_aside(db, read, taken)
             received = worker.receive(index)
             if received is None:  # the worker is gone: this chunk is left to us
-                yield from db.messages_in_chunk(bounds, index)
+                yield from read(index)
             else:
                 db.problems.extend(received[1])
                 yield from received[0]
 
 
-def _read_aside(db: SmsDatabase, bounds: Sequence[Any], index: int
-                ) -> tuple[list[Message], list[ReadProblem]]:
+def _chunk_reader(db: SmsDatabase, bounds: Sequence[Any]) -> Callable[[int], Iterator[Any]]:
+    """Chunk index -> its messages or reactions (see merged)."""
+    count = len(bounds)
+
+    def read(index: int) -> Iterator[Any]:
+        if index < count:
+            return db.messages_in_chunk(bounds, index)
+        return db.reactions_in_chunk(bounds, index - count)
+
+    return read
+
+
+def _read_aside(db: SmsDatabase, read: Callable[[int], Iterator[Any]], index: int
+                ) -> tuple[list[Any], list[ReadProblem]]:
     """Chunk `index` and its problems, kept out of db.problems until the chunk's turn."""
     mark = len(db.problems)
     with _collector_held():
-        messages = list(db.messages_in_chunk(bounds, index))
+        items = list(read(index))
     problems = db.problems[mark:]
     del db.problems[mark:]
-    return messages, problems
+    return items, problems
 
 
 class _Worker:
@@ -144,8 +192,9 @@ class _Worker:
         # Not fork: a forked worker would inherit the archive lock (exporters/workers.py).
         context = (multiprocessing.get_context("forkserver") if os.name == "posix"
                    else multiprocessing.get_context("spawn"))
-        self._chunks = len(bounds)
-        self._decoder = msgspec.msgpack.Decoder(_Chunk)
+        self._chunks = 2 * len(bounds)  # the messages' chunks, then the reactions'
+        self._first_reactions = len(bounds)
+        self._decoders = (msgspec.msgpack.Decoder(_Chunk), msgspec.msgpack.Decoder(_Reactions))
         self._process: BaseProcess | None = None
         self.lost = True  # until the worker is running
         try:
@@ -172,28 +221,29 @@ class _Worker:
             self._taken.value = index + 1
             return True
 
-    def claim_next(self) -> int | None:
-        """Take the next chunk nobody has taken, if any is left."""
-        return _take_next(self._taken, self._chunks)
+    def claim_next(self, stop: int) -> int | None:
+        """Take the next chunk nobody has taken, if any is left before `stop`."""
+        return _take_next(self._taken, stop)
 
     def ready(self) -> bool:
         return self.lost or self._pipe.poll()
 
-    def receive(self, index: int) -> tuple[list[Message], list[ReadProblem]] | None:
+    def receive(self, index: int) -> tuple[list[Any], list[ReadProblem]] | None:
         """Chunk `index` as the worker read it (it sends its chunks in order), or None
         when the worker is gone: read it yourself."""
         if self.lost:
             return None
+        decoder = self._decoders[index >= self._first_reactions]
         try:
             data = self._pipe.recv_bytes()
             with _collector_held():
-                got, messages, problems = self._decoder.decode(data)
+                got, items, problems = decoder.decode(data)
         except (EOFError, OSError, msgspec.DecodeError):
             got = -1
         if got != index:  # the worker died or failed (it says nothing, it just ends)
             self.lost = True
             return None
-        return messages, problems
+        return items, problems
 
     def close(self) -> None:
         if self._process is None:
@@ -241,10 +291,10 @@ def _serve(path: str, bounds: list[Any], taken: Any, sending: Connection) -> Non
     sender.start()
     try:
         with SmsDatabase.open(Path(path), private_copy=False) as db:
-            while (index := _take_next(taken, len(bounds))) is not None:
+            read = _chunk_reader(db, bounds)
+            while (index := _take_next(taken, 2 * len(bounds))) is not None:
                 with _collector_held():
-                    data = encoder.encode((index, list(db.messages_in_chunk(bounds, index)),
-                                           db.problems))
+                    data = encoder.encode((index, list(read(index)), db.problems))
                 if not _post(outbox, sender, data):
                     break  # the run stopped listening
                 db.problems.clear()

@@ -124,9 +124,10 @@ class Schema:
         return (f"SELECT {', '.join(fields)} FROM recoverable_message_part "
                 f"ORDER BY {order}")
 
-    def reaction_select(self) -> str:
+    def reaction_select(self, dates: str = "") -> str:
         """Tapback rows (REACTION_FIELDS, then the chat join columns), ordered by date then
-        ROWID; a tapback in several chats comes back as adjacent rows, one per chat."""
+        ROWID; a tapback in several chats comes back as adjacent rows, one per chat.
+        `dates` keeps one chunk of dates, as in plain_message_select."""
         if not self.has_tapbacks:
             return "SELECT NULL WHERE 0"
         fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
@@ -140,6 +141,8 @@ class Schema:
             fields.append("NULL")
         where = TAPBACK_PREDICATE.replace("m.associated_message_type",
                                           "COALESCE(m.associated_message_type, 0)")
+        if DATE_RANGES[dates]:
+            where += f" AND {DATE_RANGES[dates]}"
         return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} WHERE {where} "
                 "ORDER BY m.date, m.ROWID")
 
