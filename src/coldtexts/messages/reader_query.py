@@ -39,17 +39,16 @@ R = {name: index for index, name in enumerate((*REACTION_FIELDS, "chat_id", "del
 PLAIN_FIELDS = (
     "ROWID", "guid", "text", "attributedBody", "service", "handle_id",
     "destination_caller_id", "date", "date_read", "date_delivered", "is_from_me",
-    "cache_has_attachments",
+    "cache_has_attachments", "thread_originator_guid", "thread_originator_part",
 )
-PLAIN_DERIVED = ("chat_id", "deleted_chat_id", "needs_full_row")
+PLAIN_DERIVED = ("chat_id", "deleted_chat_id", "needs_full_row", "reply_missing")
 P = {name: index for index, name in enumerate(PLAIN_FIELDS + PLAIN_DERIVED)}
 # The columns whose Python truth decides anything outside the plain path (the others are
 # read only when one of these is set: payload_data with balloon_bundle_id, the group columns
 # with item_type, thread_originator_part with thread_originator_guid, ...).
 FLAG_FIELDS = (
     "subject", "date_edited", "date_retracted", "error", "item_type", "balloon_bundle_id",
-    "expressive_send_style_id", "thread_originator_guid", "message_summary_info",
-    "is_audio_message", "filter_action",
+    "expressive_send_style_id", "message_summary_info", "is_audio_message", "filter_action",
 )
 # associated_message_type values the plain path handles (reader_rows._ORDINARY).
 ORDINARY_ASSOCIATED_TYPES = (0, 2, 3)
@@ -167,6 +166,7 @@ class Schema:
         if "associated_message_type" in self.message:
             tests.append(_outside("m.associated_message_type", ORDINARY_ASSOCIATED_TYPES))
         fields.append(f"({' OR '.join(tests)})" if tests else "0")
+        fields.append(self._reply_missing())
         conditions = []
         if self.has_tapbacks:
             conditions.append("NOT " + TAPBACK_PREDICATE.replace(

@@ -44,7 +44,7 @@ from .plists import (
     poll_options,
     vote_app,
 )
-from .reader_query import PLAIN_FIELDS, F
+from .reader_query import PLAIN_FIELDS, F, P
 from .typedstream import AttributedString, cached_one_run, decode_attributed_body
 
 Row = Sequence[Any]
@@ -66,6 +66,7 @@ _AUDIO, _FILTER, _HAS_ATTACHMENTS = (F["is_audio_message"], F["filter_action"],
 
 
 _PLAIN_WIDTH = len(PLAIN_FIELDS)
+_PLAIN_REPLY_MISSING = P["reply_missing"]
 _NO_ATTACHMENTS: list[Attachment] = []  # shared: never mutated, only replaced
 
 
@@ -178,13 +179,15 @@ class RowConverter:
         so this is message() with those branches settled. It must build exactly what
         message() builds for the same row (tests compare them)."""
         (rowid, guid, text_column, blob, service, handle_id, owner, date, date_read,
-         date_delivered, from_me, has_attachments) = row[:_PLAIN_WIDTH]
+         date_delivered, from_me, has_attachments, thread, thread_part) = row[:_PLAIN_WIDTH]
         guid = str(guid)
         from_me = bool(from_me)
         attachments = (self.attachments(rowid) if has_attachments is None or has_attachments
                        else _NO_ATTACHMENTS)
         parts, text, attachments, undecodable = self._body(blob, guid, text_column or "",
                                                            attachments)
+        reply = self._reply_to(guid, thread, thread_part, row[_PLAIN_REPLY_MISSING]) if thread \
+            else None
         chats = self.chats
         if not deleted_ids and len(chat_ids) == 1 and chat_ids[0] in chats:  # the usual
             chat_guids: tuple[str, ...] = (chats[chat_ids[0]],)
@@ -200,7 +203,7 @@ class RowConverter:
             apple_time(date_read) if date_read else None,
             apple_time(date_delivered) if date_delivered else None,
             None, None, text, parts, tuple(attachments),
-            deleted_on_device=deleted, owner_address=owner or None,
+            deleted_on_device=deleted, owner_address=owner or None, reply_to=reply,
             body_undecodable=undecodable, extra={})
 
     def _chat_guids(self, guid: str, chat_ids: Sequence[int], deleted_ids: Sequence[int]
@@ -358,13 +361,16 @@ class RowConverter:
             share_status=row[F["share_status"]]))
 
     def _reply(self, row: Row, guid: str) -> ReplyRef | None:
-        target = row[F["thread_originator_guid"]]
+        return self._reply_to(guid, row[F["thread_originator_guid"]],
+                              row[F["thread_originator_part"]], row[F["reply_missing"]])
+
+    def _reply_to(self, guid: str, target: Any, part: Any, missing: Any) -> ReplyRef | None:
         if not target:
             return None
-        if row[F["reply_missing"]]:
+        if missing:
             self.problems.append(ReadProblem("reply_target_missing", guid,
                                              f"replies to {target}, which is not in sms.db"))
-        return ReplyRef(str(target), classify.parse_thread_part(row[F["thread_originator_part"]]))
+        return ReplyRef(str(target), classify.parse_thread_part(part))
 
     def _associated(self, row: Row, guid: str, fields: dict[str, Any]) -> dict[str, Any]:
         code = row[F["associated_message_type"]]
