@@ -7,6 +7,9 @@ the next chunk nobody has taken; the worker sends what it read back as msgpack
 (msgspec: a few µs a message each way), this process yields the chunks in date order.
 Messages, and the problems reported on the way, come out exactly as a read in one
 process gives them (tested), because a message reads the same whatever was read before.
+The tapbacks (reactions()) are cut by the same dates, and their chunks follow the
+messages' in the same count, so the worker starts on them while this process reads its
+last messages.
 
 When the worker cannot start or dies, this process reads its chunks itself: a slower
 run, never a lost message. Memory stays flat: the worker holds one chunk and blocks on
