@@ -21,7 +21,7 @@ _MAX_SECONDS = 250_000_000_000.0
 _MAX_NANOSECONDS = 250_000_000_000 * 1_000_000_000
 
 
-def apple_seconds(value: int | float | None) -> float | None:
+def apple_seconds(value: object) -> float | None:
     """Seconds since the Apple epoch, or None for 0/NULL/absurd values."""
     if value is None or isinstance(value, bool):
         return None
@@ -33,7 +33,7 @@ def apple_seconds(value: int | float | None) -> float | None:
     return seconds
 
 
-def apple_time(value: int | float | None) -> datetime | None:
+def apple_time(value: object) -> datetime | None:
     """An sms.db date (seconds or nanoseconds since 2001) as an aware UTC datetime."""
     if type(value) is int and _NANOSECONDS_THRESHOLD <= value <= _MAX_NANOSECONDS:
         # The common case. timedelta(0, 0, us) is timedelta(microseconds=us), a third faster

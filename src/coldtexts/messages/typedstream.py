@@ -117,7 +117,7 @@ def clear_cache() -> None:
     _CHAIN_CACHE.clear()
 
 
-def decode_attributed_body(blob: bytes) -> AttributedString:
+def decode_attributed_body(blob: object) -> AttributedString:
     """Decode a `message.attributedBody` blob into its text and attribute runs."""
     data = _as_bytes(blob)
     if cache_enabled:
@@ -136,7 +136,7 @@ def decode_attributed_body(blob: bytes) -> AttributedString:
     return body
 
 
-def cached_one_run(blob: bytes) -> tuple[str, Mapping[str, object]] | None:
+def cached_one_run(blob: object) -> tuple[str, Mapping[str, object]] | None:
     """The text and attributes of a body the cache knows as one run over its whole text
     (most messages), without building an AttributedString; None when the cache cannot
     say (decode_attributed_body then decodes it). Equal to decoding it: tested."""
