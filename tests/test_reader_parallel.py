@@ -150,7 +150,7 @@ def test_the_worker_alone_reads_what_one_process_reads(tmp_path: Path, schema: s
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
         assert bounds is not None
-        worker = reader_parallel._Worker(db.path, bounds)  # this process takes none
+        worker = reader_parallel.Worker(db.path, bounds)  # this process takes none
         try:  # the messages' chunks, then the reactions'
             chunks = [worker.receive(index) for index in range(2 * len(bounds))]
         finally:
@@ -218,7 +218,7 @@ def test_without_shared_memory_everything_is_read_here(tmp_path: Path,
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
         assert bounds is not None
-        worker = reader_parallel._Worker(db.path, bounds)
+        worker = reader_parallel.Worker(db.path, bounds)
         assert worker.lost and worker.receive(1) is None
         worker.close()
     parallel, parallel_problems, _ = _parallel(path, 2)
@@ -232,7 +232,7 @@ def test_a_worker_killed_midway_is_read_around(tmp_path: Path) -> None:
     with SmsDatabase.open(path) as db:
         bounds = reader_parallel.chunk_bounds(db, rows=300, min_rows=0)
         assert bounds is not None and len(bounds) > 5
-        worker = reader_parallel._Worker(db.path, bounds)  # it takes every chunk
+        worker = reader_parallel.Worker(db.path, bounds)  # it takes every chunk
         try:
             first = worker.receive(0)
             assert first is not None and first[0]

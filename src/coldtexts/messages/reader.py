@@ -61,7 +61,7 @@ class SmsDatabase:
                                        self.problems, self._deleted_parts, self._payload_of)
         self.path = database.path  # the file open: a second reader can open it in place
         # The worker that read messages() with this process, kept for reactions().
-        self._reactions_pending: reader_parallel.Reading | None = None
+        self._reactions_pending: reader_parallel.Worker | None = None
         self.has_date_index = "date" in self.schema.message and has_index_on(
             self._connection, "message", "date")
 
@@ -99,9 +99,7 @@ class SmsDatabase:
         return self._connection
 
     def close(self) -> None:
-        pending, self._reactions_pending = self._reactions_pending, None
-        if pending is not None:  # messages() read in two processes, reactions() never
-            pending.close()
+        self._end_pending_worker()  # messages() read in two processes, reactions() never
         self._database.close()
 
     def __enter__(self) -> SmsDatabase:
@@ -158,16 +156,19 @@ class SmsDatabase:
         A large database is read in two processes (reader_parallel), which yields the same
         messages in the same order with the same problems; `parallel=False` reads it here
         alone."""
-        pending, self._reactions_pending = self._reactions_pending, None
-        if pending is not None:  # messages() again before reactions(): start afresh
-            pending.close()
+        self._end_pending_worker()  # messages() again before reactions(): start afresh
         bounds = self._guarded(lambda: reader_parallel.chunk_bounds(self)) if parallel else None
         if bounds is None:
             return self.messages_in_chunk(None, 0)
         return reader_parallel.messages(self, bounds, keep=self._keep_for_reactions)
 
-    def _keep_for_reactions(self, reading: reader_parallel.Reading) -> None:
-        self._reactions_pending = reading
+    def _keep_for_reactions(self, worker: reader_parallel.Worker) -> None:
+        self._reactions_pending = worker
+
+    def _end_pending_worker(self) -> None:
+        pending, self._reactions_pending = self._reactions_pending, None
+        if pending is not None:
+            pending.close()
 
     def messages_in_chunk(self, bounds: Sequence[Any] | None, index: int) -> Iterator[Message]:
         """The messages of chunk `index` of `bounds` (reader_parallel.chunk_bounds), or of

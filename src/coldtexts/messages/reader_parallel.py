@@ -26,7 +26,6 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -79,20 +78,8 @@ def chunk_dates(bounds: Sequence[Any] | None, index: int) -> tuple[str, tuple[An
     return "middle", (bounds[index], bounds[index + 1])
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A worker that read the messages with this process, kept for the reactions: it
-    went on to their chunks as soon as no message chunk was left to take."""
-
-    worker: _Worker
-    bounds: Sequence[Any]
-
-    def close(self) -> None:
-        self.worker.close()
-
-
 def messages(db: SmsDatabase, bounds: Sequence[Any],
-             keep: Callable[[Reading], None] | None = None) -> Iterator[Message]:
+             keep: Callable[[Worker], None] | None = None) -> Iterator[Message]:
     """db.messages() read in two processes, chunk by chunk in date order.
 
     Both processes take the next chunk nobody has taken yet. This one takes one whenever
@@ -102,24 +89,25 @@ def messages(db: SmsDatabase, bounds: Sequence[Any],
 
     When every message has come out and the worker is still there, it is handed to
     `keep` for reactions() (the reactions' chunks follow the messages' in its order)."""
-    worker = _Worker(db.path, bounds)
+    worker = Worker(db.path, bounds)
     kept = False
     try:
         yield from merged(db, bounds, worker)
         if keep is not None and not worker.lost:
-            keep(Reading(worker, bounds))
+            keep(worker)
             kept = True
     finally:
         if not kept:
             worker.close()
 
 
-def reactions(db: SmsDatabase, reading: Reading) -> Iterator[Reaction]:
-    """db.reactions() after messages(): the reaction chunks, read by both processes."""
+def reactions(db: SmsDatabase, worker: Worker) -> Iterator[Reaction]:
+    """db.reactions() after messages() kept its worker: the reaction chunks, read by both
+    processes (the worker went on to them when no message chunk was left to take)."""
     try:
-        yield from merged(db, reading.bounds, reading.worker, reactions=True)
+        yield from merged(db, worker.bounds, worker, reactions=True)
     finally:
-        reading.close()
+        worker.close()
 
 
 class ChunkSource(Protocol):
@@ -187,7 +175,7 @@ def _read_aside(db: SmsDatabase, read: Callable[[int], Iterator[Any]], index: in
     return items, problems
 
 
-class _Worker:
+class Worker:
     """This process's end of the worker, and the count of chunks taken so far (shared,
     so each chunk is taken once, by whichever process asks first)."""
 
@@ -195,8 +183,7 @@ class _Worker:
         # Not fork: a forked worker would inherit the archive lock (exporters/workers.py).
         context = (multiprocessing.get_context("forkserver") if os.name == "posix"
                    else multiprocessing.get_context("spawn"))
-        self._chunks = 2 * len(bounds)  # the messages' chunks, then the reactions'
-        self._first_reactions = len(bounds)
+        self.bounds = bounds  # chunk i < len(bounds): messages; then the reactions' (merged)
         self._decoders = (msgspec.msgpack.Decoder(_Chunk), msgspec.msgpack.Decoder(_Reactions))
         self._process: BaseProcess | None = None
         self.lost = True  # until the worker is running
@@ -236,7 +223,7 @@ class _Worker:
         when the worker is gone: read it yourself."""
         if self.lost:
             return None
-        decoder = self._decoders[index >= self._first_reactions]
+        decoder = self._decoders[index >= len(self.bounds)]
         try:
             data = self._pipe.recv_bytes()
             with _collector_held():
@@ -252,7 +239,7 @@ class _Worker:
         if self._process is None:
             return
         with self._taken.get_lock():
-            self._taken.value = self._chunks  # nothing more to take
+            self._taken.value = 2 * len(self.bounds)  # nothing more to take
         self._pipe.close()  # a worker blocked on sending now fails and ends
         self._process.join(timeout=5)
         if self._process.is_alive():

@@ -53,8 +53,9 @@ FLAG_FIELDS = (
 # associated_message_type values the plain path handles (reader_rows._ORDINARY).
 ORDINARY_ASSOCIATED_TYPES = (0, 2, 3)
 
-TAPBACK_PREDICATE = ("(m.associated_message_type = 1000 OR "
-                     "m.associated_message_type BETWEEN 2000 AND 3999)")
+# A NULL type is an ordinary message: every query treats it as 0.
+TAPBACK_PREDICATE = ("(COALESCE(m.associated_message_type, 0) = 1000 OR "
+                     "COALESCE(m.associated_message_type, 0) BETWEEN 2000 AND 3999)")
 
 # One chunk of consecutive dates, as a condition with its bounds as parameters: the
 # first chunk also holds rows with no date (sorted first), the last everything after its
@@ -138,8 +139,7 @@ class Schema:
             fields.append("d.chat_id")
         else:
             fields.append("NULL")
-        where = TAPBACK_PREDICATE.replace("m.associated_message_type",
-                                          "COALESCE(m.associated_message_type, 0)")
+        where = TAPBACK_PREDICATE
         if DATE_RANGES[dates]:
             where += f" AND {DATE_RANGES[dates]}"
         return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} WHERE {where} "
@@ -169,8 +169,7 @@ class Schema:
         fields.append(self._reply_missing())
         conditions = []
         if self.has_tapbacks:
-            conditions.append("NOT " + TAPBACK_PREDICATE.replace(
-                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)"))
+            conditions.append(f"NOT {TAPBACK_PREDICATE}")
         if DATE_RANGES[dates]:
             conditions.append(DATE_RANGES[dates])
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -195,8 +194,7 @@ class Schema:
     def message_count(self) -> str:
         where = ""
         if self.has_tapbacks:
-            where = "WHERE NOT " + TAPBACK_PREDICATE.replace(
-                "m.associated_message_type", "COALESCE(m.associated_message_type, 0)")
+            where = f"WHERE NOT {TAPBACK_PREDICATE}"
         return f"SELECT COUNT(*) FROM message m {where}"
 
     def attachment_select(self) -> str:
