@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from coldtexts import bplist
 from coldtexts.errors import BackupCorruptError, UnsafeBackupError
 
 FILE_ID = re.compile(r"[0-9a-f]{40}")
@@ -61,7 +60,7 @@ def parse_mbfile(blob: bytes) -> dict[str, Any]:
     """The MBFile record of a Manifest.db row (an NSKeyedArchiver binary plist)."""
     if not isinstance(blob, bytes) or len(blob) > MAX_MBFILE_BYTES:
         raise ValueError("MBFile blob missing or too large")
-    archive = bplist.loads(blob)
+    archive = plistlib.loads(blob)
     objects = archive["$objects"]
     record = objects[archive["$top"]["root"].data]
     if not isinstance(record, dict):

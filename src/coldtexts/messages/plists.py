@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from coldtexts import bplist
 from coldtexts.errors import UndecodableError
 from coldtexts.messages.models import EditRevision
 from coldtexts.messages.typedstream import NSURLValue, decode_attributed_body
@@ -29,12 +28,11 @@ class SummaryInfo:
 
 
 def load_plist(blob: bytes, what: str) -> Any:
-    """plistlib.loads (through the faster coldtexts.bplist), with every failure as
-    UndecodableError."""
+    """plistlib.loads, with every failure as UndecodableError."""
     if not isinstance(blob, bytes | bytearray) or not blob:
         raise UndecodableError(f"the {what} is empty or not bytes")
     try:
-        return bplist.loads(bytes(blob))
+        return plistlib.loads(bytes(blob))
     except Exception as exc:  # plistlib raises many kinds on damaged input
         raise UndecodableError(f"the {what} is not a readable property list") from exc
 

@@ -6,6 +6,7 @@ recorded as a ReadProblem and the message is kept with whatever the plain column
 
 from __future__ import annotations
 
+import plistlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,7 +14,6 @@ from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from .. import bplist
 from ..errors import UndecodableError
 from . import classify
 from .attributed import PART_KEY, body_parts, plain_text_parts
@@ -436,7 +436,7 @@ def sticker_source_from_plist(blob: Any) -> str | None:
     if not blob:
         return None
     try:
-        info = bplist.loads(bytes(blob))
+        info = plistlib.loads(bytes(blob))
     except Exception:  # any malformed plist: the source is simply unknown
         return None
     pid = info.get("pid") if isinstance(info, dict) else None
