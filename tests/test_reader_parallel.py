@@ -12,6 +12,7 @@ import itertools
 import multiprocessing
 import multiprocessing.context
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,31 +36,64 @@ def _sequential(path: Path, *, reactions: bool = True
         return read, list(db.problems)
 
 
-def _parallel(path: Path, rows: int, *, worker_path: Path | None = None
+def _parallel(path: Path, rows: int, *, worker_path: Path | None = None,
+              kill_worker_after: int | None = None
               ) -> tuple[list[Message | Reaction], list[object], int]:
-    """Read the messages then the reactions in two processes; checks that every chunk
-    this process read, it read once."""
-    with SmsDatabase.open(path) as db:
-        bounds = reader_parallel.chunk_bounds(db, rows=rows, min_rows=0)
-        assert bounds is not None
-        if worker_path is not None:
-            db.path = worker_path
-        read_here: list[int] = []
-        read_chunk = db.messages_in_chunk
+    """Read the messages then the reactions in two processes.
 
-        def recording(bounds: Sequence[Any] | None, index: int) -> Iterator[Message]:
-            read_here.append(index)
-            return read_chunk(bounds, index)
+    This process waits, before its first chunk, until the worker has one read, so the
+    worker does take part even in a small database; it checks that every chunk it read,
+    it read once, and that the worker read some. `kill_worker_after` kills the worker
+    once this process has read that many chunks."""
+    workers: list[reader_parallel.Worker] = []
+    original = reader_parallel.Worker
 
-        db.messages_in_chunk = recording  # type: ignore[method-assign]
-        read: list[Message | Reaction] = list(
-            reader_parallel.messages(db, bounds, keep=db._keep_for_reactions))
-        assert len(set(read_here)) == len(read_here)
-        if worker_path is not None:  # the worker could not open it: all read here
-            assert sorted(read_here) == list(range(len(bounds)))
-        read += db.reactions()
-        assert not multiprocessing.active_children()  # reactions() ended the worker
-        return read, list(db.problems), len(bounds)
+    class Recorded(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            workers.append(self)
+
+    reader_parallel.Worker = Recorded  # type: ignore[misc]
+    try:
+        with SmsDatabase.open(path) as db:
+            bounds = reader_parallel.chunk_bounds(db, rows=rows, min_rows=0)
+            assert bounds is not None
+            if worker_path is not None:
+                db.path = worker_path
+            read_here: list[int] = []
+            could_start: list[bool] = []  # no shared memory: no worker at all
+            read_chunk = db.messages_in_chunk
+
+            def recording(bounds: Sequence[Any] | None, index: int) -> Iterator[Message]:
+                if not read_here:  # let the worker start and read a chunk first
+                    could_start.append(not workers[0].lost)
+                    deadline = time.monotonic() + 30
+                    while not (workers[0].lost or workers[0].ready()):
+                        assert time.monotonic() < deadline, "the worker never started"
+                        time.sleep(0.01)
+                read_here.append(index)
+                if len(read_here) == kill_worker_after:
+                    process = workers[0]._process
+                    assert process is not None
+                    process.kill()
+                    process.join()
+                return read_chunk(bounds, index)
+
+            db.messages_in_chunk = recording  # type: ignore[method-assign]
+            read: list[Message | Reaction] = list(
+                reader_parallel.messages(db, bounds, keep=db._keep_for_reactions))
+            assert len(set(read_here)) == len(read_here)
+            if worker_path is not None:  # the worker could not open it: all read here
+                assert sorted(read_here) == list(range(len(bounds)))
+            elif could_start[0]:  # the worker read some
+                assert len(read_here) < len(bounds)
+            if kill_worker_after is not None:
+                assert workers[0].lost
+            read += db.reactions()
+            assert not multiprocessing.active_children()  # reactions() ended the worker
+            return read, list(db.problems), len(bounds)
+    finally:
+        reader_parallel.Worker = original  # type: ignore[misc]
 
 
 class ScriptedWorker:
@@ -237,17 +271,15 @@ def test_a_worker_killed_midway_is_read_around(tmp_path: Path) -> None:
             first = worker.receive(0)
             assert first is not None and first[0]
             assert first[0] == list(db.messages_in_chunk(bounds, 0))
-            # Chunk 1 is larger than a pipe holds, so the worker is stuck sending it
-            # until it is read: killed now, it has sent part of it at most.
-            assert len(list(db.messages_in_chunk(bounds, 1))) * 300 > 2**16
-            worker._process.kill()
-            worker._process.join()
+            worker._process.kill()  # type: ignore[union-attr]
+            worker._process.join()  # type: ignore[union-attr]
             assert worker.receive(1) is None and worker.lost
             assert worker.receive(2) is None
         finally:
             worker.close()
     messages, problems = _sequential(path)
-    parallel, parallel_problems, _ = _parallel(path, 300)
+    # Killed while both processes are reading: its chunks are read here instead.
+    parallel, parallel_problems, _ = _parallel(path, 300, kill_worker_after=2)
     assert parallel == messages and parallel_problems == problems
 
 
@@ -300,7 +332,7 @@ def test_small_or_unindexed_databases_are_read_in_one_process(tmp_path: Path) ->
         assert reader_parallel.chunk_bounds(db, rows=2, min_rows=0) is None
 
 
-def test_chunk_dates_cover_every_date_once() -> None:
+def test_chunk_dates_name_each_chunks_range_and_bounds() -> None:
     bounds = [10, 20, 30]
     assert reader_parallel.chunk_dates(None, 0) == ("", ())
     assert reader_parallel.chunk_dates([10], 0) == ("", ())
