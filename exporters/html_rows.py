@@ -192,8 +192,7 @@ class RowBuilder:
                 if html:
                     parts.append({"type": "text", "html": html, "index": part.index,
                                   "reactions": None, "time": None,
-                                  "fit": self._fit(part.text, runs) if self._pdf_key
-                                  else None})
+                                  "fit": self._fit(part.text, runs)})
             elif part.kind is _ATTACHMENT and part.attachment_guid in by_guid:
                 shown = self.attachment(by_guid.pop(part.attachment_guid))
                 parts.append({**shown, "index": part.index, "reactions": None})

@@ -323,6 +323,7 @@ def _reach(subs: _Substitutions, start: set[str]) -> dict[str, set[str]]:
     return reach
 
 
+@lru_cache(maxsize=8)  # pdf_widths reads the regular face for plain and styled text
 def ascii_bounds(path: Path) -> AsciiBounds:
     """Bounds of each ASCII character's contribution to a line in the font at `path`,
     for lines without any of the returned `joining` characters. Raises UnknownShaping

@@ -5,8 +5,8 @@ fork: a forked worker would inherit the archive lock's descriptor and keep the a
 locked after its parent died. The workers' parent is then the forkserver, not the
 export, and when the export was killed outright (SIGKILL: a scheduler's timeout, the OOM
 killer) its workers were seen to stay behind, a PDF worker holding hundreds of MB, until
-the machine restarted. So each worker watches the process that made its pool, and exits
-once that process is gone.
+the machine restarted. So each worker watches the process that made its pool (through
+multiprocessing's own parent sentinel, on every platform), and exits once it is gone.
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
-
-WATCH_SECONDS = 1.0  # how often a worker checks that the run is still there
+from multiprocessing.process import BaseProcess
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool of `workers` that exit when this process does, however it ends."""
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_watch_parent, initargs=(os.getpid(),))
+                               initializer=_watch_parent)
 
 
 class LazyPool:
@@ -50,20 +48,13 @@ class LazyPool:
             self._pool = None
 
 
-def _watch_parent(pid: int) -> None:
-    # POSIX only: there os.kill(pid, 0) asks whether pid exists; on Windows it would
-    # terminate it, and spawned workers there end with their parent's pipes anyway.
-    if os.name == "posix":
-        threading.Thread(target=_exit_when_gone, args=(pid,), daemon=True,
+def _watch_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True,
                          name="coldtexts-watch-parent").start()
 
 
-def _exit_when_gone(pid: int) -> None:
-    while True:
-        time.sleep(WATCH_SECONDS)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(1)  # the run is gone: nothing will collect this worker's results
-        except PermissionError:
-            pass  # the pid exists (another user's process would say so): keep waiting
+def _exit_with(parent: BaseProcess) -> None:
+    parent.join()  # returns when the run's process has ended, however it ended
+    os._exit(1)  # nothing will collect this worker's results

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -133,14 +132,12 @@ class Renderer:
             jobs_by_exporter.setdefault(exporter.name, []).append((job, out))
             exporters[exporter.name] = exporter
         if any(exporter.shows_previews for exporter in exporters.values()):
-            started = time.perf_counter()
-            self._ensure_previews(cache.values())
-            self.stats.timed("previews", started)
+            with self.stats.timing("previews"):
+                self._ensure_previews(cache.values())
         with transaction(self._conn):
             for name, jobs in jobs_by_exporter.items():
-                started = time.perf_counter()
-                self._render_jobs(plan.view.slug, exporters[name], jobs)
-                self.stats.timed(name, started)
+                with self.stats.timing(name):
+                    self._render_jobs(plan.view.slug, exporters[name], jobs)
 
     def _render_jobs(self, slug: str, exporter: Exporter,
                      jobs: list[tuple[RenderJob, _Output]]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -82,9 +84,14 @@ class RenderStats:
     #: Seconds spent per exporter ("html", "pdf", ...) and making "previews".
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def timed(self, name: str, since: float) -> None:
-        """Add the time since `since` (time.perf_counter()) to `name`."""
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - since
+    @contextlib.contextmanager
+    def timing(self, name: str) -> Iterator[None]:
+        """Add the time the block takes to `name`."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
     @property
     def rendered(self) -> int:
