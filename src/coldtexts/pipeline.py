@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from typing import TextIO
 
 from coldtexts.archive import Archive, IngestStats, RenderStats, SourceInfo
 from coldtexts.archive import status as archive_status
+from coldtexts.archive.types import time_into
 from coldtexts.backup.extract import (
     Backup,
     ExtractedFile,
@@ -66,13 +66,8 @@ class RunState:
     missing_attachments: int = 0
     missing_by_conversation: dict[str, int] = field(default_factory=dict)
 
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+    def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
+        return time_into(self.timings, name)
 
 
 def check_free_space(folder: Path, needed_bytes: int) -> None:

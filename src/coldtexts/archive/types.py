@@ -78,20 +78,26 @@ class RenderDecision:
         return self.reason is not Reason.UNCHANGED and self.error is None
 
 
+@contextlib.contextmanager
+def time_into(totals: dict[str, float], name: str) -> Iterator[None]:
+    """Add the seconds the block takes to totals[name] (the run's stages, render's
+    exporters)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+
+
 @dataclass(slots=True)
 class RenderStats:
     decisions: list[RenderDecision] = field(default_factory=list)
     #: Seconds spent per exporter ("html", "pdf", ...) and making "previews".
     seconds: dict[str, float] = field(default_factory=dict)
 
-    @contextlib.contextmanager
-    def timing(self, name: str) -> Iterator[None]:
+    def timing(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Add the time the block takes to `name`."""
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+        return time_into(self.seconds, name)
 
     @property
     def rendered(self) -> int:
