@@ -276,6 +276,8 @@ class ReadProblem:
 new_message = fast_builder(Message)
 new_part = fast_builder(Part)
 new_text_run = fast_builder(TextRun)
+new_attachment = fast_builder(Attachment)
+new_reaction = fast_builder(Reaction)
 
 _ENCODER = msgspec.json.Encoder()
 _MESSAGE_DECODER = msgspec.json.Decoder(Message)

@@ -26,7 +26,16 @@ from ..errors import DiskFullError, MessagesDatabaseCorruptError
 from . import classify, reader_parallel
 from .contacts import ContactBook
 from .dates import apple_time
-from .models import Attachment, Conversation, Message, Participant, Reaction, ReadProblem
+from .models import (
+    Attachment,
+    Conversation,
+    Message,
+    Participant,
+    Reaction,
+    ReadProblem,
+    new_attachment,
+    new_reaction,
+)
 from .reader_query import ATTACHMENT_FIELDS, P, R, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
@@ -261,13 +270,11 @@ class SmsDatabase:
         from_me = bool(row[R["is_from_me"]])
         emoji = row[R["associated_message_emoji"]] or classify.TAPBACK_EMOJI.get(code.kind)
         attachments = tuple(self._attachments_of(int(row[R["ROWID"]])))
-        return Reaction(
-            guid=guid, target_guid=target.guid, target_part=target.part, kind=code.kind,
-            added=code.added, is_from_me=from_me,
-            sender=None if from_me else handle_text(self.handles, row[R["handle_id"]]),
-            date=apple_time(row[R["date"]]) or apple_time(1),  # type: ignore[arg-type]
-            emoji=emoji, attachments=attachments,
-            chat_guids=tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
+        return new_reaction(
+            guid, target.guid, target.part, code.kind, code.added, from_me,
+            None if from_me else handle_text(self.handles, row[R["handle_id"]]),
+            apple_time(row[R["date"]]) or apple_time(1), emoji, attachments,
+            tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
 
     def _full_row(self, rowid: int) -> Any:
         """The message_select columns of one message (its chat columns NULL)."""
@@ -323,14 +330,13 @@ class SmsDatabase:
 
 def _attachment(row: Any) -> Attachment:
     total = row[_A["total_bytes"]]
-    return Attachment(
-        guid=str(row[_A["guid"]]), filename=row[_A["filename"]] or None,
-        transfer_name=row[_A["transfer_name"]] or None, mime_type=row[_A["mime_type"]] or None,
-        uti=row[_A["uti"]] or None, total_bytes=int(total) if total is not None else None,
-        is_sticker=bool(row[_A["is_sticker"]]), hidden=bool(row[_A["hide_attachment"]]),
-        created=apple_time(row[_A["created_date"]]),
-        sticker_source=sticker_source_from_plist(row[_A["sticker_user_info"]]),
-        description=row[_A["emoji_image_short_description"]] or None)
+    return new_attachment(
+        str(row[_A["guid"]]), row[_A["filename"]] or None, row[_A["transfer_name"]] or None,
+        row[_A["mime_type"]] or None, row[_A["uti"]] or None,
+        int(total) if total is not None else None, bool(row[_A["is_sticker"]]),
+        bool(row[_A["hide_attachment"]]), apple_time(row[_A["created_date"]]),
+        sticker_source_from_plist(row[_A["sticker_user_info"]]),
+        row[_A["emoji_image_short_description"]] or None)
 
 
 def _corrupt(name: str, exc: BaseException) -> MessagesDatabaseCorruptError:
