@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from coldtexts.messages.fastbuild import fast_builder
 from coldtexts.messages.models import Part, PartKind, TextRun, new_part, new_text_run
 from coldtexts.messages.typedstream import (
     AttributedString,
@@ -53,6 +54,9 @@ class BodyInfo:
     transcriptions: dict[str, str] = field(default_factory=dict)  # attachment guid -> text
     mentions: tuple[str, ...] = ()
     unplaced_attachments: tuple[str, ...] = ()  # attachment guids no placeholder claimed
+
+
+new_body_info = fast_builder(BodyInfo)
 
 
 def effect_name(value: object) -> str | None:
@@ -160,7 +164,7 @@ class _PartBuilder:
     def result(self) -> BodyInfo:
         self.flush()
         plain = "\n".join(part.text for part in self.parts if part.kind is PartKind.TEXT)
-        return BodyInfo(tuple(self.parts), plain, self.transcriptions, tuple(self.mentions),
+        return new_body_info(tuple(self.parts), plain, self.transcriptions, tuple(self.mentions),
                         tuple(self.available))
 
 
@@ -224,23 +228,26 @@ def _text_only_parts(runs: Sequence[AttributeRun], pieces: Iterator[str],
     detectors), without its per-piece dispatch: consecutive runs of one part index make
     one text part."""
     parts: list[Part] = []
+    texts: list[str] = []  # each part's text, for the plain text
     mentions: list[str] = []
     pending: list[TextRun] = []
     pending_index = index = 0
     for run, piece in zip(runs, pieces, strict=True):
         attributes = run.attributes
         part = attributes.get(PART_KEY)
-        if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
+        if type(part) is int and part >= 0:
             index = part
         if pending and pending_index != index:
             parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
+            texts.append("".join(r.text for r in pending))
             pending = []
         pending_index = index
         pending.append(_text_run(piece, attributes, mentions))
     if pending:
         parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
-    plain = "\n".join(part.text for part in parts)
-    return BodyInfo(tuple(parts), plain, {}, tuple(mentions), tuple(attachment_guids))
+        texts.append("".join(r.text for r in pending) if len(pending) > 1 else pending[0].text)
+    return new_body_info(tuple(parts), texts[0] if len(texts) == 1 else "\n".join(texts), {},
+                         tuple(mentions), tuple(attachment_guids))
 
 
 def _single_text_part(text: str, attributes: Mapping[str, object],
@@ -252,7 +259,7 @@ def _single_text_part(text: str, attributes: Mapping[str, object],
         return None
     part = attributes.get(PART_KEY, 0)
     index = part if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else 0
-    return BodyInfo((new_part(index, PartKind.TEXT, (new_text_run(text),)),), text, {}, (),
+    return new_body_info((new_part(index, PartKind.TEXT, (new_text_run(text),)),), text, {}, (),
                     tuple(attachment_guids))
 
 
