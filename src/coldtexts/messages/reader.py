@@ -236,7 +236,7 @@ class SmsDatabase:
             cursor = self._connection.execute(sql, parameters)
             # A few dozen rows at a time: memory stays flat however large the table, and
             # SQLite and the row handling each run in a stretch: fetchmany() takes about
-            # 0.85x the CPU of stepping the cursor row by row (BENCHMARKS.md).
+            # 0.87x the CPU of stepping the cursor row by row (BENCHMARKS.md).
             cursor.arraysize = FETCH_ROWS
             for batch in iter(cursor.fetchmany, []):
                 for row in batch:
