@@ -235,7 +235,7 @@ def _text_only_parts(runs: Sequence[AttributeRun], pieces: Iterator[str],
     for run, piece in zip(runs, pieces, strict=True):
         attributes = run.attributes
         part = attributes.get(PART_KEY)
-        if type(part) is int and part >= 0:
+        if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
             index = part
         if pending and pending_index != index:
             parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
@@ -245,7 +245,7 @@ def _text_only_parts(runs: Sequence[AttributeRun], pieces: Iterator[str],
         pending.append(_text_run(piece, attributes, mentions))
     if pending:
         parts.append(new_part(pending_index, PartKind.TEXT, tuple(pending)))
-        texts.append("".join(r.text for r in pending) if len(pending) > 1 else pending[0].text)
+        texts.append("".join(r.text for r in pending))
     return new_body_info(tuple(parts), texts[0] if len(texts) == 1 else "\n".join(texts), {},
                          tuple(mentions), tuple(attachment_guids))
 
