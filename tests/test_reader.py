@@ -498,7 +498,7 @@ def test_attachments_follow_the_body_when_the_join_order_differs(schema: str,
     assert [p.attachment_guid for p in message.parts] == ["GUID-1", "GUID-0"]
 
 
-@pytest.mark.parametrize("fetch_rows", [1, 2, 3])
+@pytest.mark.parametrize("fetch_rows", [1, 2, 4])
 def test_a_message_in_two_chats_is_one_message_across_fetch_batches(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetch_rows: int) -> None:
     """Rows are taken from SQLite a few at a time; a message's rows (one per chat) that
