@@ -8,6 +8,7 @@ chunks, and votes read apart from their polls all come up.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import multiprocessing.context
@@ -161,6 +162,30 @@ def test_chunks_read_ahead_or_received_come_out_in_order(tmp_path: Path,
         if dies_at is not None:
             assert worker.lost and all(i < dies_at for i in worker.received)
         worker.db.close()
+
+
+@pytest.mark.parametrize("stop_after", [None, 3])
+def test_chunks_kept_for_later_are_frozen_and_given_back_to_the_collector(
+        tmp_path: Path, stop_after: int | None) -> None:
+    """A chunk read ahead is kept out of the collector's passes while it waits (frozen),
+    and the read leaves nothing frozen and the collector on, however it ends."""
+    path = tmp_path / "sms.db"
+    build_showcase(path, "ios18")
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    with SmsDatabase.open(path) as db:
+        bounds = reader_parallel.chunk_bounds(db, rows=2, min_rows=0)
+        assert bounds is not None
+        worker = ScriptedWorker(path, bounds, set(range(1, len(bounds), 3)))
+        stream = reader_parallel.merged(db, bounds, worker)
+        frozen_while_reading = []
+        for count, _ in enumerate(stream, 1):
+            frozen_while_reading.append(gc.get_freeze_count())
+            if count == stop_after:
+                stream.close()  # type: ignore[attr-defined]
+                break
+        worker.db.close()
+    assert max(frozen_while_reading) > 0  # the chunks read ahead of the worker's
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 @pytest.mark.parametrize("schema", ["ios12", "ios16", "ios18"])
