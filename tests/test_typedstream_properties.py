@@ -170,3 +170,11 @@ def test_long_text_decodes(size: int) -> None:
     text = "ab😀" * size
     blob = encode_attributed_body(text, [(utf16_length(text), {"k": 1})])
     assert decode_attributed_body(blob).text == text
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",))))
+def test_utf16_length_from_utf8_equals_encoding_it(text: str) -> None:
+    """The cache's check reads the UTF-16 length off the UTF-8 bytes it already has."""
+    from coldtexts.messages.typedstream_model import utf16_length_of_utf8
+
+    assert utf16_length_of_utf8(text.encode("utf-8"), text) == utf16_length(text)
