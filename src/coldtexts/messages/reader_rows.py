@@ -415,8 +415,10 @@ def plain_text_part(text: str, attributes: Mapping[str, object]) -> Part | None:
 def in_body_order(attachments: list[Attachment], parts: Sequence[Part]) -> list[Attachment]:
     """Attachments in the order their U+FFFC placeholders appear in the body (the body's
     transfer GUIDs are exact); any the body does not mention follow in join order."""
+    if len(attachments) < 2:
+        return attachments
     order = {p.attachment_guid: i for i, p in enumerate(parts) if p.attachment_guid}
-    if len(attachments) < 2 or not order:
+    if not order:
         return attachments
     return sorted(attachments, key=lambda a: order.get(a.guid, len(order)))
 
