@@ -130,20 +130,8 @@ class Schema:
         `dates` keeps one chunk of dates, as in plain_message_select."""
         if not self.has_tapbacks:
             return "SELECT NULL WHERE 0"
-        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
-                  for name in REACTION_FIELDS]
-        fields.append("c.chat_id")
-        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
-        if self.has_recoverable:
-            joins.append("LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID")
-            fields.append("d.chat_id")
-        else:
-            fields.append("NULL")
-        where = TAPBACK_PREDICATE
-        if DATE_RANGES[dates]:
-            where += f" AND {DATE_RANGES[dates]}"
-        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} WHERE {where} "
-                "ORDER BY m.date, m.ROWID")
+        return self._by_date(self._message_columns(REACTION_FIELDS), [], [TAPBACK_PREDICATE],
+                             dates)
 
     def plain_message_select(self, dates: str = "") -> str:
         """Non-tapback messages, ordered by date then ROWID (a message in several chats
@@ -153,35 +141,37 @@ class Schema:
 
         `dates` keeps one chunk of consecutive dates (a DATE_RANGES key; its bounds are
         the statement's parameters)."""
-        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
-                  for name in PLAIN_FIELDS]
-        fields.append("c.chat_id")
-        joins = ["LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"]
-        if self.has_recoverable:
-            joins.append("LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID")
-            fields.append("d.chat_id")
-        else:
-            fields.append("NULL")
         tests = [_truthy(f"m.{name}") for name in FLAG_FIELDS if name in self.message]
         if "associated_message_type" in self.message:
             tests.append(_outside("m.associated_message_type", ORDINARY_ASSOCIATED_TYPES))
-        fields.append(f"({' OR '.join(tests)})" if tests else "0")
-        fields.append(self._reply_missing())
-        conditions = []
-        if self.has_tapbacks:
-            conditions.append(f"NOT {TAPBACK_PREDICATE}")
+        derived = [f"({' OR '.join(tests)})" if tests else "0", self._reply_missing()]
+        conditions = [f"NOT {TAPBACK_PREDICATE}"] if self.has_tapbacks else []
+        return self._by_date(self._message_columns(PLAIN_FIELDS), derived, conditions, dates)
+
+    def _message_columns(self, names: tuple[str, ...]) -> list[str]:
+        """`names` of message m, a column this database lacks selected as NULL."""
+        return [f"m.{name}" if name in self.message else f"NULL AS {name}" for name in names]
+
+    def _by_date(self, fields: list[str], derived: list[str], conditions: list[str],
+                 dates: str) -> str:
+        """SELECT `fields`, the chat and Recently Deleted chat of each row, then `derived`,
+        from the message rows that meet `conditions` within the chunk `dates`, by date then
+        ROWID: a message in several chats comes back as adjacent rows, one per chat."""
+        joins = "LEFT JOIN chat_message_join c ON c.message_id = m.ROWID"
+        deleted_chat = "NULL"
+        if self.has_recoverable:
+            joins += " LEFT JOIN chat_recoverable_message_join d ON d.message_id = m.ROWID"
+            deleted_chat = "d.chat_id"
         if DATE_RANGES[dates]:
-            conditions.append(DATE_RANGES[dates])
+            conditions = [*conditions, DATE_RANGES[dates]]
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} {where} "
-                "ORDER BY m.date, m.ROWID")
+        columns = ", ".join([*fields, "c.chat_id", deleted_chat, *derived])
+        return f"SELECT {columns} FROM message m {joins} {where} ORDER BY m.date, m.ROWID"
 
     def message_by_rowid(self) -> str:
         """One message row in the message_select layout (chat columns NULL: the caller has
         them from the plain query), by ROWID."""
-        fields = [f"m.{name}" if name in self.message else f"NULL AS {name}"
-                  for name in MESSAGE_FIELDS]
-        fields += ["NULL", "NULL", self._reply_missing()]
+        fields = [*self._message_columns(MESSAGE_FIELDS), "NULL", "NULL", self._reply_missing()]
         return f"SELECT {', '.join(fields)} FROM message m WHERE m.ROWID = ?"
 
     def _reply_missing(self) -> str:
