@@ -172,9 +172,11 @@ def test_long_text_decodes(size: int) -> None:
     assert decode_attributed_body(blob).text == text
 
 
-@given(st.text(alphabet=st.characters(exclude_categories=("Cs",))))
-def test_utf16_length_from_utf8_equals_encoding_it(text: str) -> None:
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",))), st.integers(-2, 2))
+def test_text_of_units_counts_utf16_as_encoding_does(text: str, off: int) -> None:
     """The cache's check reads the UTF-16 length off the UTF-8 bytes it already has."""
-    from coldtexts.messages.typedstream_model import utf16_length_of_utf8
+    from coldtexts.messages.typedstream_model import text_of_units
 
-    assert utf16_length_of_utf8(text.encode("utf-8"), text) == utf16_length(text)
+    units = utf16_length(text) + off
+    assert text_of_units(text.encode("utf-8"), units) == (text if off == 0 else None)
+    assert text_of_units(b"\xff" + text.encode("utf-8"), units) is None

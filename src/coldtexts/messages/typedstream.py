@@ -33,8 +33,8 @@ from coldtexts.messages.typedstream_model import (
     NSURLValue,
     new_attribute_run,
     new_attributed_string,
+    text_of_units,
     utf16_length,
-    utf16_length_of_utf8,
 )
 from coldtexts.messages.typedstream_objects import _root_state
 from coldtexts.messages.typedstream_shapes import TRANSFER_KEY
@@ -160,9 +160,8 @@ def _from_cache(data: bytes, prefix: bytes) -> AttributedString | None:
         head = data[text_end:length_start]
         one = _ONE_RUN_CACHE.get((prefix, head, data[length_end:]))
         if one is not None:
-            raw = data[text_start:text_end]
-            text = _utf8(raw)
-            if text is None or utf16_length_of_utf8(raw, text) != run_length:
+            text = text_of_units(data[text_start:text_end], run_length)
+            if text is None:
                 return None
             return new_attributed_string(one[0], text,
                                          (new_attribute_run(run_length, one[1]),))
@@ -181,9 +180,8 @@ def _cached_body(data: bytes, text_start: int, text_end: int,
                  found: tuple[str, tuple[AttributeRun, ...], int]) -> AttributedString | None:
     """The body of cached runs and this text, if the runs cover exactly the text."""
     class_name, runs, total = found
-    raw = data[text_start:text_end]
-    text = _utf8(raw)
-    if text is None or utf16_length_of_utf8(raw, text) != total:
+    text = text_of_units(data[text_start:text_end], total)
+    if text is None:
         return None
     return new_attributed_string(class_name, text, runs)
 
@@ -211,12 +209,8 @@ def _one_run_from_cache(data: bytes, prefix: bytes
     one = _ONE_RUN_CACHE.get((prefix, data[text_end:length_start], data[length_end:]))
     if one is None:
         return None
-    raw = data[text_start:text_end]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if utf16_length_of_utf8(raw, text) != run_length:
+    text = text_of_units(data[text_start:text_end], run_length)
+    if text is None:
         return None
     return text, one[1]
 

@@ -86,10 +86,17 @@ def utf16_length(text: str) -> int:
 _ASTRAL_LEADS = bytes(range(0xF0, 0xF5))
 
 
-def utf16_length_of_utf8(raw: bytes, text: str) -> int:
-    """utf16_length(text) for `text` decoded from the valid UTF-8 `raw`, without encoding
-    it again (2.3x faster on a non-ASCII message): a character beyond the BMP is two
-    UTF-16 units and one 4-byte sequence, whose lead byte (F0-F4) appears nowhere else."""
-    if len(raw) == len(text):  # ASCII
-        return len(text)
-    return len(text) + len(raw) - len(raw.translate(None, _ASTRAL_LEADS))
+def text_of_units(raw: bytes, units: int) -> str | None:
+    """`raw` as text when it is UTF-8 of exactly `units` UTF-16 code units (what an
+    attributed string's runs count), else None. The units are read off the UTF-8 rather
+    than by encoding the text again (2.3x faster on a non-ASCII message): a character
+    beyond the BMP is two units and one 4-byte sequence, whose lead byte (F0-F4) appears
+    nowhere else."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = len(text)
+    if found != len(raw):  # not ASCII
+        found += len(raw) - len(raw.translate(None, _ASTRAL_LEADS))
+    return text if found == units else None
