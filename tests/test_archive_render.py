@@ -104,6 +104,26 @@ def test_options_and_templates_changes_are_told_apart(tmp_path: Path) -> None:
     assert reasons["conversations/Person 0/transcript.txt"] is Reason.OPTIONS_CHANGED
 
 
+def test_a_change_to_the_view_code_renders_every_output_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply's excerpt is written by archive/views.py, not by any exporter: archives
+    rendered before a change there must not keep the old text in their pages, whatever
+    each exporter's own fingerprint covers."""
+    from coldtexts.archive import render
+
+    root = tmp_path / "Archive"
+    convs, msgs = dataset(1, 5)
+    run_once(root, convs, msgs)
+    real = render.view_code_files()
+    assert {p.name for p in real} >= {"views.py", "words.py"} and all(p.is_file() for p in real)
+    changed = tmp_path / "views.py"
+    changed.write_bytes(real[0].read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(render, "view_code_files", lambda: [changed, *real[1:]])
+    reasons = _reasons(_render(root))
+    assert set(reasons.values()) == {Reason.TEMPLATES_CHANGED}
+    assert set(_reasons(_render(root)).values()) == {Reason.UNCHANGED}
+
+
 def test_contact_rename_rerenders_that_conversation(tmp_path: Path) -> None:
     root = tmp_path / "Archive"
     convs, msgs = dataset(2, 5)

@@ -348,24 +348,3 @@ def test_rendering_is_byte_identical_across_runs_and_processes(archive: tuple) -
                                 "PATH": "/usr/bin:/bin"})
     expected = b"".join(p.encode() + b"\0" + pages[p].encode() + b"\0" for p in sorted(pages))
     assert child.stdout == expected
-
-
-def test_a_change_to_the_shared_views_renders_every_format_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A reply's excerpt is written by archive/views.py: archives made before a change
-    there must not keep the old text in their pages."""
-    from coldtexts.exporters import fingerprint as fingerprints
-    from coldtexts.exporters.jsonl import JsonlExporter
-    from coldtexts.exporters.pdf import PdfExporter
-    from coldtexts.exporters.txt import TxtExporter
-
-    real = fingerprints.view_files()
-    assert {p.name for p in real} == {"views.py", "words.py"} and all(p.is_file() for p in real)
-    options = RenderOptions(timezone="UTC")
-    exporters = [HtmlExporter(), PdfExporter(), TxtExporter(), JsonlExporter()]
-    before = [e.fingerprint(options) for e in exporters]
-    changed = tmp_path / "views.py"
-    changed.write_bytes(real[0].read_bytes() + b"\n# changed\n")
-    monkeypatch.setattr(fingerprints, "view_files", lambda: [changed, real[1]])
-    after = [e.fingerprint(options) for e in exporters]
-    assert all(a != b for a, b in zip(after, before, strict=True))

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from coldtexts import view as view_types
 from coldtexts.errors import ConfigError
 from coldtexts.exporters.base import (
     Exporter,
@@ -30,6 +32,7 @@ from coldtexts.exporters.base import (
 )
 from coldtexts.view import AttachmentView, ConversationView, VolumeView
 
+from . import attachments, store, views, words
 from .plan import (
     ConversationPlan,
     load_metas,
@@ -68,8 +71,13 @@ class Renderer:
         self._options_digest = _options_digest(ctx)
         self._names = load_names(conn)
         self._reasons: dict[str, Reason] = {}
-        # Computed once per run: an exporter may hash its templates to make it.
-        self._fingerprints = {e.name: e.fingerprint(ctx.options) for e in exporters}
+        # Computed once per run: an exporter may hash its templates to make it. The code
+        # that builds the views is part of every output too (a reply's excerpt, an event
+        # in words), whatever each exporter's own fingerprint covers.
+        view_code = _view_code_digest()
+        self._fingerprints = {
+            e.name: hashlib.sha256(f"{e.fingerprint(ctx.options)}\0{view_code}".encode())
+            .hexdigest() for e in exporters}
         self.stats = RenderStats()
         self._previews: Any = None  # media.PreviewMaker, made on first need, closed by run()
 
@@ -327,6 +335,19 @@ def _zone(name: str) -> ZoneInfo:
         raise ConfigError(
             f"Unknown time zone {name!r}; use an IANA name such as Europe/Paris."
         ) from exc
+
+
+def view_code_files() -> list[Path]:
+    """The modules that build the views every exporter renders (views.py and what it
+    takes its words, kinds and senders from)."""
+    return [Path(str(m.__file__)) for m in (views, words, attachments, store, view_types)]
+
+
+def _view_code_digest() -> str:
+    digest = hashlib.sha256()
+    for path in view_code_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _options_digest(ctx: RenderContext) -> str:
