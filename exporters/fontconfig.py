@@ -20,7 +20,6 @@ typedef enum { FcResultMatch, FcResultNoMatch, FcResultTypeMismatch, FcResultNoI
                FcResultOutOfMemory } FcResult;
 typedef enum { FcMatchPattern, FcMatchFont, FcMatchScan } FcMatchKind;
 FcConfig *FcInitLoadConfigAndFonts(void);
-void FcConfigDestroy(FcConfig *config);
 FcPattern *FcPatternCreate(void);
 void FcPatternDestroy(FcPattern *p);
 FcBool FcPatternAddString(FcPattern *p, const char *object, const FcChar8 *s);
@@ -44,15 +43,18 @@ _LIBRARIES = ("fontconfig-1", "fontconfig", "libfontconfig-1.dll", "libfontconfi
 
 
 @lru_cache(maxsize=1)
-def load() -> tuple[Any, Any] | None:
-    """(cffi FFI, fontconfig library), once per process; None when it cannot be loaded."""
+def load() -> tuple[Any, Any, Any] | None:
+    """(cffi FFI, fontconfig library, its configuration with the installed fonts), once
+    per process: both users ask the same configuration, which lives as long as the
+    process (loading one scans every font). None when fontconfig cannot be loaded."""
     import cffi
 
     ffi = cffi.FFI()
     ffi.cdef(_CDEF)
     for name in _LIBRARIES:
         try:
-            return ffi, ffi.dlopen(name)
+            lib = ffi.dlopen(name)
         except OSError:
             continue
+        return ffi, lib, lib.FcInitLoadConfigAndFonts()
     return None

@@ -29,8 +29,7 @@ def _coverage() -> tuple[Any, Any] | None:
     loaded = fontconfig.load()
     if loaded is None:
         return None
-    ffi, lib = loaded
-    config = lib.FcInitLoadConfigAndFonts()
+    ffi, lib, config = loaded
     pattern = lib.FcPatternCreate()
     objects = lib.FcObjectSetBuild(b"charset", ffi.cast("char *", ffi.NULL))
     fonts = lib.FcFontList(config, pattern, objects)
@@ -44,7 +43,7 @@ def _coverage() -> tuple[Any, Any] | None:
         lib.FcFontSetDestroy(fonts)
     lib.FcObjectSetDestroy(objects)
     lib.FcPatternDestroy(pattern)
-    return lib, union  # the config and the union live as long as the process
+    return lib, union  # the union lives as long as the process, like the config
 
 
 def _needs_glyph(char: str) -> bool:

@@ -171,8 +171,8 @@ class PdfExporter:
 
     def fingerprint(self, options: RenderOptions) -> str:
         return fingerprint(self.name, options,
-                           [*module_files("pdf", "glyphs", "bubbles", "textfont", "html",
-                                         "html_rows", "html_thread", "words", "media"),
+                           [*module_files("pdf", "glyphs", "bubbles", "textfont", "fontconfig",
+                                         "html", "html_rows", "html_thread", "words", "media"),
                             *template_files(options)])
 
     def _lazy_pool(self, options: RenderOptions) -> LazyPool:

@@ -103,13 +103,9 @@ def text_font() -> TextFont | None:
     loaded = fontconfig.load()
     if loaded is None:
         return None
-    ffi, lib = loaded
-    config = lib.FcInitLoadConfigAndFonts()
-    try:
-        faces = _listed_faces(ffi, lib, config)
-        matched = _matched_file(ffi, lib, config)
-    finally:
-        lib.FcConfigDestroy(config)
+    ffi, lib, config = loaded
+    faces = _listed_faces(ffi, lib, config)
+    matched = _matched_file(ffi, lib, config)
     if len(faces) != len(_FC_FACES) or not all(face.static for face in faces):
         return None
     by_style = {(face.weight, face.slant, face.width): face.file for face in faces}
