@@ -198,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info.get('cpu')}, {info.get('cores')} cores, Python {info['python']}")
     rows = []
     for label, measured in runs.items():
-        m = sorted(measured, key=lambda x: x.seconds)[len(measured) // 2]  # the median
+        # The median run (the upper of the middle two when --repeat is even): a whole run
+        # is kept, not an average of runs, so its CPU and memory columns belong to it.
+        m = sorted(measured, key=lambda x: x.seconds)[len(measured) // 2]
         total = m.result["messages"] + m.result["reactions"]
         rows.append([label, args.messages, m.result["messages"], m.result["reactions"],
                      m.seconds, total / m.seconds, m.result["messages"] / m.seconds,

@@ -345,15 +345,17 @@ def stage_read(ctx: Context) -> None:
     def messages(m: Measurement) -> tuple[float, str]:
         return m.result["messages"], "messages/s"
 
+    from coldtexts.messages.reader_parallel import MIN_ROWS
+
+    two = (f"two processes from {MIN_ROWS:,} rows with a date index, on two or more "
+           "cores")
     measure(ctx, "read sms.db", "coldtexts", "bench_reader:read_all", {"path": ctx.sms_db},
             size=messages, per_message=True,
-            note="conversations, messages (bodies decoded), reactions; two processes "
-                 "from 50,000 rows on two or more cores")
+            note=f"conversations, messages (bodies decoded), reactions; {two}")
     measure(ctx, "read + ingest", "coldtexts", "_run_stages:read_and_ingest",
             {"sms_db": ctx.sms_db, "archive_dir": str(ctx.work / "scratch" / "ingest")},
             size=messages, per_message=True,
-            note="reader streamed into a new store (no attachment files, no rendering); "
-                 "two processes from 50,000 rows on two or more cores")
+            note=f"reader streamed into a new store (no attachment files, no rendering); {two}")
 
 
 STAGES = {

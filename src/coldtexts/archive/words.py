@@ -68,8 +68,9 @@ def _with_detail(text: str, detail: str | None) -> str:
 
 
 def message_summary(message: Message, name: Callable[[str], str]) -> str:
-    """One line saying what a message is, for the index page's "last message": its text, or
-    in words what it shows when it has none (a photo, an app, an event)."""
+    """One line saying what a message is (the index page's "last message", the excerpt a
+    reply quotes): its text, or in words what it shows when it has none (a photo, an
+    app, an event)."""
     if message.text:
         return message.text
     if message.event is not None:
