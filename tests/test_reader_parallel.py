@@ -2,8 +2,8 @@
 when the worker is gone.
 
 The showcase databases are small, so they are cut into chunks of two or three rows (the
-real chunks are thousands): every chunk boundary, the worker's and this process's
-chunks, and votes read apart from their polls all come up.
+real chunks are thousands): every chunk boundary and both processes' chunks come up. A
+vote read apart from its poll is tested in test_reader_polls.py.
 """
 
 from __future__ import annotations

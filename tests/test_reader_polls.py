@@ -94,3 +94,24 @@ def test_poll_json_variants() -> None:
     assert poll_content("https://example.com/") is None
     assert poll_content("data:,not json at all") is None
     assert poll_content("data:,WzEsMl0=") is None  # JSON, but not an object
+
+
+def test_a_vote_read_apart_from_its_poll_still_names_the_option(tmp_path: Path) -> None:
+    """Two processes read chunks of dates out of order: a vote whose poll is in a chunk
+    not read yet (or by the other process) looks the poll up, and reads the same."""
+    from coldtexts.messages.dates import to_apple_nanoseconds
+
+    b = SmsDbBuilder(schema="ios18")
+    mom, alex = b.handle("+15555550101"), b.handle("+15555550102")
+    group = b.chat([mom, alex], display_name="Family")
+    poll = b.message(group, sender=alex, date=at(0), balloon_bundle_id=POLLS,
+                     payload_data=poll_payload("Sunday dinner?",
+                                               [("opt-1", "Lasagna"), ("opt-2", "Tacos")]))
+    vote = b.message(group, sender=mom, date=at(1), tapback=(4000, poll, 0),
+                     balloon_bundle_id=POLLS,
+                     payload_data=poll_vote_payload([("opt-2", "+15555550101", "selected")]))
+    bounds = [to_apple_nanoseconds(at(0)), to_apple_nanoseconds(at(1))]
+    with SmsDatabase.open(b.write(tmp_path / "sms.db")) as db:
+        (voted,) = list(db.messages_in_chunk(bounds, 1))  # the poll's chunk is never read
+    assert voted.guid == vote and voted.app is not None
+    assert voted.app.description == "Voted for \u201cTacos\u201d"
