@@ -90,11 +90,7 @@ def _pass(decode: Callable[[bytes], object], blobs: Sequence[bytes]) -> float:
 
 
 def _ours_cold(blob: bytes) -> object:
-    ours.cache_enabled = False
-    try:
-        return ours.decode_attributed_body(blob)
-    finally:
-        ours.cache_enabled = True
+    return ours.decode_uncached(blob)
 
 
 DECODERS: list[tuple[str, Callable[[bytes], object]]] = [

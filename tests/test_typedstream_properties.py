@@ -60,11 +60,7 @@ def bodies(draw: st.DrawFn) -> tuple[str, list[tuple[int, dict[str, object]]]]:
 def test_encode_decode_round_trip(body: tuple[str, list[tuple[int, dict[str, object]]]]) -> None:
     text, runs = body
     blob = encode_attributed_body(text, runs)
-    ts.cache_enabled = False
-    try:
-        cold = decode_attributed_body(blob)
-    finally:
-        ts.cache_enabled = True
+    cold = ts.decode_uncached(blob)
     warm = decode_attributed_body(blob)
     assert cold == warm
     assert cold.text == text and cold.class_name == "NSMutableAttributedString"
@@ -122,12 +118,8 @@ ENCODED = [
 @given(st.data())
 def test_mutated_encoded_blobs(data: st.DataObject) -> None:
     blob = _mutate(data, data.draw(st.sampled_from(ENCODED)))
-    for cached in (False, True):
-        ts.cache_enabled = cached
-        try:
-            _only_undecodable(lambda b: to_expected_shape(decode_attributed_body(b)), blob)
-        finally:
-            ts.cache_enabled = True
+    for decode in (ts.decode_uncached, decode_attributed_body):
+        _only_undecodable(lambda b, decode=decode: to_expected_shape(decode(b)), blob)
 
 
 @FAST

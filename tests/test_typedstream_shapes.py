@@ -25,7 +25,6 @@ def empty_cache() -> Iterator[None]:
     ts.clear_cache()
     yield
     ts.clear_cache()
-    ts.cache_enabled = True
 
 
 def _bold_first_word(text: str) -> bytes:
@@ -42,14 +41,6 @@ def _photo(guid: str, text: str = "") -> bytes:
     return encode_attributed_body(text + "\ufffc", runs)
 
 
-def _uncached(blob: bytes) -> ts.AttributedString:
-    ts.cache_enabled = False
-    try:
-        return decode_attributed_body(blob)
-    finally:
-        ts.cache_enabled = True
-
-
 def _decoder_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(data: bytes) -> object:
         raise AssertionError("the decoder ran: the template did not serve this body")
@@ -61,7 +52,7 @@ def test_a_second_formatted_body_is_served_from_its_template(
     decode_attributed_body(_bold_first_word("hello there"))
     assert sum(len(shapes) for shapes in typedstream_shapes.SHAPES.values()) == 1
     second = _bold_first_word("Goodbye 😀 and " + "much more text " * 20)  # a 2-byte length
-    want = _uncached(second)
+    want = ts.decode_uncached(second)
     _decoder_forbidden(monkeypatch)
     got = decode_attributed_body(second)
     assert got == want
@@ -72,7 +63,7 @@ def test_a_photo_gets_its_own_transfer_guid(monkeypatch: pytest.MonkeyPatch) -> 
     decode_attributed_body(_photo("at_0_AAAA"))
     decode_attributed_body(_photo("at_0_CCCC", "look"))
     second, with_text = _photo("at_0_BBBBBBBB"), _photo("at_0_DDDD", "look at this 🐈")
-    want = [_uncached(second), _uncached(with_text)]
+    want = [ts.decode_uncached(second), ts.decode_uncached(with_text)]
     _decoder_forbidden(monkeypatch)
     got = [decode_attributed_body(second), decode_attributed_body(with_text)]
     assert got == want
@@ -89,11 +80,14 @@ def test_lengths_that_do_not_cover_the_text_are_left_to_the_decoder() -> None:
 
 
 def test_a_guid_found_twice_is_not_cut_out() -> None:
-    shared = {PART: 0, GUID: "at_0_SAME", "again": "at_0_SAME"}
-    decode_attributed_body(encode_attributed_body("\ufffc", [(1, shared)]))
-    other = encode_attributed_body("\ufffc", [(1, {**shared, GUID: "at_0_ELSE"})])
-    assert decode_attributed_body(other) == _uncached(other)
-    assert decode_attributed_body(other).runs[0].attributes["again"] == "at_0_SAME"
+    """The second value is written as a reference to the first: a template cut at the
+    first alone would fill it in and leave the second as the earlier body had it."""
+    decode_attributed_body(encode_attributed_body(
+        "\ufffc", [(1, {PART: 0, GUID: "at_0_SAME", "again": "at_0_SAME"})]))
+    other = encode_attributed_body(
+        "\ufffc", [(1, {PART: 0, GUID: "at_0_ELSE", "again": "at_0_ELSE"})])
+    assert decode_attributed_body(other) == ts.decode_uncached(other)
+    assert decode_attributed_body(other).runs[0].attributes["again"] == "at_0_ELSE"
 
 
 def test_the_decoder_records_where_lengths_and_short_strings_lie() -> None:
@@ -129,4 +123,4 @@ def test_same_shape_reads_as_the_decoder_reads_it(
         blobs.append(encode_attributed_body(text, runs))
     ts.clear_cache()
     for blob in blobs:
-        assert decode_attributed_body(blob) == _uncached(blob)
+        assert decode_attributed_body(blob) == ts.decode_uncached(blob)

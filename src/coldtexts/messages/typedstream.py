@@ -109,6 +109,17 @@ _MAX_CACHED_SUFFIX = 1024
 cache_enabled = True  # benchmarks switch it off to measure the full decoder
 
 
+def decode_uncached(blob: object) -> AttributedString:
+    """decode_attributed_body() by the full decoder alone, the cache neither read nor
+    filled: what tests and benchmarks compare the cached paths with."""
+    global cache_enabled
+    was, cache_enabled = cache_enabled, False
+    try:
+        return decode_attributed_body(blob)
+    finally:
+        cache_enabled = was
+
+
 def clear_cache() -> None:
     """Forget every cached decoding (benchmarks start each pass from empty caches)."""
     _PREFIXES.clear()
