@@ -260,7 +260,9 @@ def test_a_worker_that_cannot_start_reading_leaves_every_chunk_to_the_run(
 
 
 def _grow(path: Path, copies: int) -> None:
-    """Add `copies` copies of each plain showcase message, later in time."""
+    """Add `copies` copies of each plain showcase message, later in time: chunks big
+    enough for a worker killed midway to hold one unsent, of the showcase's own rows
+    (the workload fixtures build whole databases, not more of an existing one)."""
     with sqlite3.connect(path) as connection:
         columns = [r[1] for r in connection.execute("PRAGMA table_info(message)")
                    if r[1] != "ROWID"]
