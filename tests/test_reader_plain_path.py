@@ -28,7 +28,7 @@ from coldtexts.messages.models import (
     new_text_run,
 )
 from coldtexts.messages.reader import SmsDatabase
-from coldtexts.messages.reader_query import F, P, _outside, _truthy
+from coldtexts.messages.reader_query import F, P, _nonempty, _nonzero, _outside
 
 TRICKY_VALUES: list[object] = [None, 0, 1, -1, 0.0, 0.5, "", "0", "abc", " ", b"", b"\x00",
                                2, 3, 2.0, 4000, "2"]
@@ -40,12 +40,14 @@ def test_sql_truth_matches_python(affinity: str) -> None:
     connection.execute(f"CREATE TABLE t (v {affinity})")
     connection.executemany("INSERT INTO t VALUES (?)", [(v,) for v in TRICKY_VALUES])
     rows = connection.execute(
-        f"SELECT v, {_truthy('v')}, {_outside('v', (0, 2, 3))} FROM t ORDER BY ROWID")
-    for value, truthy, outside in rows:
+        f"SELECT v, {_nonzero('v')}, {_nonempty('v')}, {_outside('v', (0, 2, 3))} "
+        "FROM t ORDER BY ROWID")
+    for value, nonzero, nonempty, outside in rows:
         # The value as Python sees it after the column's affinity converted it: never
-        # missed when true; an empty blob alone is flagged though false (only slower).
-        assert bool(truthy) == (bool(value) or value == b""), (affinity, value)
-        assert outside == (value not in {None, 0, 2, 3}), (affinity, value)
+        # missed when true; flagged though false (only slower) just where documented.
+        assert bool(nonzero) == (bool(value) or value in ("", b"")), (affinity, value)
+        assert bool(nonempty) == (bool(value) or value in (0, 0.0)), (affinity, value)
+        assert bool(outside) == (value not in {None, 0, 2, 3}), (affinity, value)
 
 
 def test_plain_path_equals_general_path_on_the_showcase(tmp_path: Path) -> None:
@@ -66,7 +68,8 @@ def _all_through_general_path(db: SmsDatabase) -> list[Message]:
     """Every row built by RowConverter.message from its full row, flagged or not."""
     plain_sql = db.schema.plain_message_select()
     built = []
-    for row, chats, deleted in db._grouped_rows(plain_sql, P["chat_id"], P["deleted_chat_id"]):
+    for row, chats, deleted in db._grouped_rows(plain_sql, P["chat_id"],
+                                                db._deleted_column(P)):
         full = db._full_row(row[0])
         assert full[F["ROWID"]] == row[P["ROWID"]]
         built.append(db._converter.message(full, chats, deleted))

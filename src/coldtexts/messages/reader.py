@@ -194,7 +194,7 @@ class SmsDatabase:
         with_deleted_parts = self._deleted_parts.keys()
         dates, parameters = reader_parallel.chunk_dates(bounds, index)
         rows = self._grouped_rows(self.schema.plain_message_select(dates), P["chat_id"],
-                                  P["deleted_chat_id"], parameters)
+                                  self._deleted_column(P), parameters)
         for row, chats, deleted in rows:
             if row[flag] or row[0] in with_deleted_parts:
                 yield converter.message(full_row(row[0]), chats, deleted)
@@ -217,17 +217,22 @@ class SmsDatabase:
         """The reactions of chunk `index` of `bounds`, or of every date when None."""
         dates, parameters = reader_parallel.chunk_dates(bounds, index)
         rows = self._grouped_rows(self.schema.reaction_select(dates), R["chat_id"],
-                                  R["deleted_chat_id"], parameters)
+                                  self._deleted_column(R), parameters)
         for row, chats, deleted in rows:
             reaction = self._reaction(row, chats + deleted)
             if reaction is not None:
                 yield reaction
 
     # -- internals ------------------------------------------------------------------------------
-    def _grouped_rows(self, sql: str, chat_i: int, deleted_i: int,
+    def _deleted_column(self, layout: dict[str, int]) -> int | None:
+        """Where the Recently Deleted chat is in a row of `layout` (P or R), if selected."""
+        return layout["deleted_chat_id"] if self.schema.has_recoverable else None
+
+    def _grouped_rows(self, sql: str, chat_i: int, deleted_i: int | None,
                       parameters: Sequence[Any] = ()
                       ) -> Iterator[tuple[Any, list[int], list[int]]]:
-        """Rows of one message arrive adjacent (one per chat): fold them into one."""
+        """Rows of one message arrive adjacent (one per chat): fold them into one.
+        `deleted_i` is the Recently Deleted chat's column, None when not selected."""
         current: Any = None
         current_id: Any = None
         chats: list[int] = []
@@ -240,7 +245,8 @@ class SmsDatabase:
             cursor.arraysize = FETCH_ROWS
             for batch in iter(cursor.fetchmany, []):
                 for row in batch:
-                    chat, gone = row[chat_i], row[deleted_i]
+                    chat = row[chat_i]
+                    gone = None if deleted_i is None else row[deleted_i]
                     if row[0] == current_id:  # the same message in another chat
                         if chat is not None and chat not in chats:
                             chats.append(chat)
