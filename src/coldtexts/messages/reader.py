@@ -18,6 +18,7 @@ import errno
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,13 +37,14 @@ from .models import (
     new_attachment,
     new_reaction,
 )
-from .reader_query import ATTACHMENT_FIELDS, P, R, Schema
+from .reader_query import ATTACHMENT_FIELDS, ROWIDS_AT_ONCE, P, R, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
 
 _REQUIRED_TABLES = ("message", "handle", "chat", "chat_message_join")
 _A = {name: index for index, name in enumerate(ATTACHMENT_FIELDS)}
 FETCH_ROWS = 64  # rows taken from SQLite at a time (see _grouped_rows)
+BLOCK_ROWS = 256  # messages whose full rows and attachments are looked up together
 
 
 class SmsDatabase:
@@ -64,7 +66,14 @@ class SmsDatabase:
             "SELECT ROWID, guid FROM chat")}
         self._with_attachments = self._attachment_message_ids()
         self._attachment_sql = self.schema.attachment_select()
+        self._attachments_of_many_sql = self.schema.attachments_of_many()
         self._full_row_sql = self.schema.message_by_rowid()
+        self._full_rows_sql = self.schema.messages_by_rowids()
+        # What messages_in_chunk looked up for its current block of rows, by ROWID. Both
+        # are consulted first: a row of another block (another chunk read meanwhile) is
+        # only looked up alone, never given anything wrong.
+        self._attachments_ahead: dict[int, list[Attachment]] = {}
+        self._full_rows_ahead: dict[int, Any] = {}
         # Recently Deleted parts are few (kept ~30 days), so they are held by message.
         self._deleted_parts = self._recoverable_parts()
         self._converter = RowConverter(self.handles, self._chat_guids, self._attachments_of,
@@ -195,11 +204,16 @@ class SmsDatabase:
         dates, parameters = reader_parallel.chunk_dates(bounds, index)
         rows = self._grouped_rows(self.schema.plain_message_select(dates), P["chat_id"],
                                   self._deleted_column(P), parameters)
-        for row, chats, deleted in rows:
-            if row[flag] or row[0] in with_deleted_parts:
-                yield converter.message(full_row(row[0]), chats, deleted)
-            else:
-                yield plain(row, chats, deleted)
+        # A block of rows at a time, so that the full rows and the attachments it needs are
+        # looked up a few statements for the block, not one a message (ROWIDS_AT_ONCE).
+        for block in iter(lambda: list(islice(rows, BLOCK_ROWS)), []):
+            full = [row[0] for row, _, _ in block if row[flag] or row[0] in with_deleted_parts]
+            self._look_ahead(block, full)
+            for row, chats, deleted in block:
+                if row[flag] or row[0] in with_deleted_parts:
+                    yield converter.message(full_row(row[0]), chats, deleted)
+                else:
+                    yield plain(row, chats, deleted)
 
     def reactions(self) -> Iterator[Reaction]:
         """Every tapback row (added and removed), by date, with its target and part.
@@ -282,8 +296,34 @@ class SmsDatabase:
             apple_time(row[R["date"]]) or apple_time(1), emoji, attachments,
             tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
 
+    def _look_ahead(self, block: list[tuple[Any, list[int], list[int]]],
+                    full: list[int]) -> None:
+        """Look up the full rows (`full`: ROWIDs) and the attachments a block of plain rows
+        will need, so that _full_row and _attachments_of find them without a statement."""
+        self._full_rows_ahead = {row[0]: row for row in self._by_rowids(self._full_rows_sql,
+                                                                       full)}
+        has_attachments, with_attachments = P["cache_has_attachments"], self._with_attachments
+        wanted = [row[0] for row, _, _ in block
+                  if (row[has_attachments] is None or row[has_attachments])
+                  and row[0] in with_attachments]
+        ahead: dict[int, list[Attachment]] = {rowid: [] for rowid in wanted}
+        for row in self._by_rowids(self._attachments_of_many_sql, wanted):
+            ahead[row[0]].append(_attachment(row[1:]))
+        self._attachments_ahead = ahead
+
+    def _by_rowids(self, sql: str, rowids: list[int]) -> Iterator[Any]:
+        """The rows of `sql`, a statement of ROWIDS_AT_ONCE places, for all of `rowids`."""
+        for start in range(0, len(rowids), ROWIDS_AT_ONCE):
+            chunk: list[int | None] = [*rowids[start : start + ROWIDS_AT_ONCE]]
+            chunk += [None] * (ROWIDS_AT_ONCE - len(chunk))
+            yield from self._guarded(lambda chunk=chunk: self._connection.execute(
+                sql, chunk).fetchall())
+
     def _full_row(self, rowid: int) -> Any:
         """The message_select columns of one message (its chat columns NULL)."""
+        ahead = self._full_rows_ahead.get(rowid)
+        if ahead is not None:
+            return ahead
         try:
             row = self._connection.execute(self._full_row_sql, (rowid,)).fetchone()
         except sqlite3.DatabaseError as exc:
@@ -324,6 +364,9 @@ class SmsDatabase:
     def _attachments_of(self, message_rowid: int) -> list[Attachment]:
         if message_rowid not in self._with_attachments:
             return []
+        ahead = self._attachments_ahead.get(message_rowid)
+        if ahead is not None:
+            return ahead
         rows = self._connection.execute(self._attachment_sql, (message_rowid,)).fetchall()
         return [_attachment(row) for row in rows]
 
