@@ -101,3 +101,28 @@ def test_two_interleaved_reads_of_one_database_give_what_each_gives_alone(
                     interleaved[i].append(message)
     assert interleaved == alone
     assert sum(len(chunk) for chunk in alone) == MESSAGES
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 256])
+def test_tapback_targets_are_found_or_reported_across_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_rows: int) -> None:
+    """Whether a tapback's target exists is asked for a block of tapbacks together; every
+    tapback to a missing message is reported, once, in order, and none to a present one."""
+    b = SmsDbBuilder(schema="ios18")
+    mom = b.handle("+15555550101")
+    chat = b.chat([mom])
+    targets = [b.message(chat, sender=mom, date=T0 + timedelta(minutes=i), text=f"m {i}")
+               for i in range(ROWIDS_AT_ONCE + 3)]
+    targets += [f"MISSING-{i}" for i in range(5)]
+    taps = [b.message(chat, from_me=True, date=T0 + timedelta(hours=1, minutes=i),
+                      tapback=(2000 + i % 6, target, 0))
+            for i, target in enumerate(targets + targets[:3])]
+    monkeypatch.setattr("coldtexts.messages.reader.BLOCK_ROWS", block_rows)
+    with SmsDatabase.open(b.write(tmp_path / "sms.db")) as db:
+        reactions = list(db.reactions())
+        problems = [(p.kind, p.guid) for p in db.problems]
+    assert [r.guid for r in reactions] == taps
+    assert [r.target_guid for r in reactions] == targets + targets[:3]
+    missing = [tap for tap, target in zip(taps, targets, strict=False)
+               if target.startswith("MISSING")]
+    assert problems == [("dangling_tapback", tap) for tap in missing]

@@ -37,7 +37,7 @@ from .models import (
     new_attachment,
     new_reaction,
 )
-from .reader_query import ATTACHMENT_FIELDS, ROWIDS_AT_ONCE, P, R, Schema
+from .reader_query import ATTACHMENT_FIELDS, PLACES, ROWIDS_AT_ONCE, P, R, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
 
@@ -69,6 +69,7 @@ class SmsDatabase:
         self._attachments_of_many_sql = self.schema.attachments_of_many()
         self._full_row_sql = self.schema.message_by_rowid()
         self._full_rows_sql = self.schema.messages_by_rowids()
+        self._guids_present_sql = f"SELECT guid FROM message WHERE guid IN ({PLACES})"
         # What messages_in_chunk looked up for its current block of rows, by ROWID. Both
         # are consulted first: a row of another block (another chunk read meanwhile) is
         # only looked up alone, never given anything wrong.
@@ -232,10 +233,17 @@ class SmsDatabase:
         dates, parameters = reader_parallel.chunk_dates(bounds, index)
         rows = self._grouped_rows(self.schema.reaction_select(dates), R["chat_id"],
                                   self._deleted_column(R), parameters)
-        for row, chats, deleted in rows:
-            reaction = self._reaction(row, chats + deleted)
-            if reaction is not None:
-                yield reaction
+        target_i = R["associated_message_guid"]
+        # A block at a time, so that whether each target exists is asked a few statements
+        # for the block (as messages_in_chunk does for attachments).
+        for block in iter(lambda: list(islice(rows, BLOCK_ROWS)), []):
+            targets = [classify.parse_associated_guid(row[target_i]) for row, _, _ in block]
+            present = {row[0] for row in self._by_rowids(
+                self._guids_present_sql, list({t.guid for t in targets if t is not None}))}
+            for (row, chats, deleted), target in zip(block, targets, strict=True):
+                reaction = self._reaction(row, chats + deleted, target, present)
+                if reaction is not None:
+                    yield reaction
 
     # -- internals ------------------------------------------------------------------------------
     def _deleted_column(self, layout: dict[str, int]) -> int | None:
@@ -277,14 +285,16 @@ class SmsDatabase:
         if current is not None:
             yield current, chats, deleted
 
-    def _reaction(self, row: Any, chat_ids: list[int]) -> Reaction | None:
+    def _reaction(self, row: Any, chat_ids: list[int], target: classify.AssociatedTarget | None,
+                  present: set[str]) -> Reaction | None:
+        """The Reaction of a tapback row whose target (parsed) is `target`; `present`
+        holds the targets that are in sms.db."""
         guid = str(row[R["guid"]])
         code = classify.tapback_code(row[R["associated_message_type"]])
-        target = classify.parse_associated_guid(row[R["associated_message_guid"]])
         if code is None or target is None:
             self.problems.append(ReadProblem("dangling_tapback", guid, "tapback has no target"))
             return None
-        if not self._message_exists(target.guid):
+        if target.guid not in present:
             self.problems.append(ReadProblem(
                 "dangling_tapback", guid, f"targets {target.guid}, which is not in sms.db"))
         from_me = bool(row[R["is_from_me"]])
@@ -311,10 +321,11 @@ class SmsDatabase:
             ahead[row[0]].append(_attachment(row[1:]))
         self._attachments_ahead = ahead
 
-    def _by_rowids(self, sql: str, rowids: list[int]) -> Iterator[Any]:
-        """The rows of `sql`, a statement of ROWIDS_AT_ONCE places, for all of `rowids`."""
-        for start in range(0, len(rowids), ROWIDS_AT_ONCE):
-            chunk: list[int | None] = [*rowids[start : start + ROWIDS_AT_ONCE]]
+    def _by_rowids(self, sql: str, keys: Sequence[int | str]) -> Iterator[Any]:
+        """The rows of `sql`, a statement of ROWIDS_AT_ONCE places, for all of `keys`
+        (ROWIDs, or GUIDs for _guids_present_sql)."""
+        for start in range(0, len(keys), ROWIDS_AT_ONCE):
+            chunk: list[int | str | None] = [*keys[start : start + ROWIDS_AT_ONCE]]
             chunk += [None] * (ROWIDS_AT_ONCE - len(chunk))
             yield from self._guarded(lambda chunk=chunk: self._connection.execute(
                 sql, chunk).fetchall())
@@ -331,10 +342,6 @@ class SmsDatabase:
         if row is None:  # the date index lists a row the table lacks
             raise _corrupt(self._name, sqlite3.DatabaseError(f"message {rowid} is missing"))
         return row
-
-    def _message_exists(self, guid: str) -> bool:
-        return self._connection.execute(
-            "SELECT 1 FROM message WHERE guid = ? LIMIT 1", (guid,)).fetchone() is not None
 
     def _payload_of(self, guid: str) -> bytes | None:
         """The payload_data of the message `guid` (a poll a vote names), if any."""
