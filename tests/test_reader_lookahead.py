@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from coldtexts.errors import MessagesDatabaseCorruptError
 from coldtexts.fixtures.smsdb_builder import AttachmentSpec, SmsDbBuilder
 from coldtexts.messages import reader_parallel
 from coldtexts.messages.models import Message
@@ -69,7 +70,7 @@ def test_a_block_is_looked_up_in_few_statements(tmp_path: Path) -> None:
     path = _database(tmp_path)
     statements: list[str] = []
     with SmsDatabase.open(path) as db:
-        db.connection.set_trace_callback(statements.append)
+        db._database.rows.exec_trace = lambda cursor, sql, bindings: statements.append(sql) or True
         messages = list(db.messages(parallel=False))
     with_attachments = sum(1 for m in messages if m.attachments)
     edited = sum(1 for m in messages if m.edits)
@@ -126,3 +127,25 @@ def test_tapback_targets_are_found_or_reported_across_blocks(
     missing = [tap for tap, target in zip(taps, targets, strict=False)
                if target.startswith("MISSING")]
     assert problems == [("dangling_tapback", tap) for tap in missing]
+
+
+def test_damage_met_midway_by_the_bulk_connection_is_a_typed_error(tmp_path: Path) -> None:
+    """The rows are streamed through apsw (reader_sqlite): a damaged page found there is
+    the same one-sentence MessagesDatabaseCorruptError as anywhere else."""
+    b = SmsDbBuilder(schema="ios18")
+    mom = b.handle("+15555550101")
+    chat = b.chat([mom])
+    for i in range(2000):
+        b.message(chat, sender=mom, date=T0 + timedelta(minutes=i), text=f"message {i} " * 20)
+    path = b.write(tmp_path / "sms.db")
+    data = bytearray(path.read_bytes())
+    for share in (0.5, 0.6, 0.7):  # message pages overwritten; the schema still reads
+        at = int(len(data) * share) // 4096 * 4096
+        data[at + 100 : at + 4000] = b"\xff" * 3900
+    path.write_bytes(bytes(data))
+    read = 0
+    with pytest.raises(MessagesDatabaseCorruptError) as caught, SmsDatabase.open(path) as db:
+        for _ in db.messages(parallel=False):
+            read += 1
+    assert read > 100  # it failed midway, after the rows before the damage
+    assert "corrupt or truncated" in str(caught.value) and "\n" not in str(caught.value)

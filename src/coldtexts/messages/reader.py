@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import apsw
+
 from ..errors import DiskFullError, MessagesDatabaseCorruptError
 from . import classify, reader_parallel
 from .contacts import ContactBook
@@ -260,12 +262,11 @@ class SmsDatabase:
         chats: list[int] = []
         deleted: list[int] = []
         try:
-            cursor = self._connection.execute(sql, parameters)
+            cursor = self._database.rows.execute(sql, parameters)
             # A few dozen rows at a time: memory stays flat however large the table, and
-            # SQLite and the row handling each run in a stretch: fetchmany() takes about
-            # 0.87x the CPU of stepping the cursor row by row (BENCHMARKS.md).
-            cursor.arraysize = FETCH_ROWS
-            for batch in iter(cursor.fetchmany, []):
+            # SQLite and the row handling each run in a stretch: batches took about 0.87x
+            # the CPU of stepping the cursor row by row (BENCHMARKS.md).
+            for batch in iter(lambda: list(islice(cursor, FETCH_ROWS)), []):
                 for row in batch:
                     chat = row[chat_i]
                     gone = None if deleted_i is None else row[deleted_i]
@@ -280,7 +281,7 @@ class SmsDatabase:
                     current, current_id = row, row[0]
                     chats = [] if chat is None else [chat]
                     deleted = [] if gone is None else [gone]
-        except sqlite3.DatabaseError as exc:
+        except apsw.Error as exc:
             raise _corrupt(self._name, exc) from exc
         if current is not None:
             yield current, chats, deleted
@@ -323,12 +324,16 @@ class SmsDatabase:
 
     def _by_rowids(self, sql: str, keys: Sequence[int | str]) -> Iterator[Any]:
         """The rows of `sql`, a statement of ROWIDS_AT_ONCE places, for all of `keys`
-        (ROWIDs, or GUIDs for _guids_present_sql)."""
+        (ROWIDs, or GUIDs for _guids_present_sql), through the bulk connection."""
+        rows = self._database.rows
         for start in range(0, len(keys), ROWIDS_AT_ONCE):
             chunk: list[int | str | None] = [*keys[start : start + ROWIDS_AT_ONCE]]
             chunk += [None] * (ROWIDS_AT_ONCE - len(chunk))
-            yield from self._guarded(lambda chunk=chunk: self._connection.execute(
-                sql, chunk).fetchall())
+            try:
+                found = rows.execute(sql, chunk).fetchall()
+            except apsw.Error as exc:
+                raise _corrupt(self._name, exc) from exc
+            yield from found
 
     def _full_row(self, rowid: int) -> Any:
         """The message_select columns of one message (its chat columns NULL)."""
