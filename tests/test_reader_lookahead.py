@@ -19,6 +19,7 @@ from coldtexts.messages import reader_parallel
 from coldtexts.messages.models import Message
 from coldtexts.messages.reader import SmsDatabase
 from coldtexts.messages.reader_query import ROWIDS_AT_ONCE
+from reader_support import damage_message_pages
 
 T0 = datetime(2024, 3, 9, 18, 30, tzinfo=UTC)
 MESSAGES = 3 * ROWIDS_AT_ONCE + 5  # attachment lookups span several statements
@@ -138,11 +139,7 @@ def test_damage_met_midway_by_the_bulk_connection_is_a_typed_error(tmp_path: Pat
     for i in range(2000):
         b.message(chat, sender=mom, date=T0 + timedelta(minutes=i), text=f"message {i} " * 20)
     path = b.write(tmp_path / "sms.db")
-    data = bytearray(path.read_bytes())
-    for share in (0.5, 0.6, 0.7):  # message pages overwritten; the schema still reads
-        at = int(len(data) * share) // 4096 * 4096
-        data[at + 100 : at + 4000] = b"\xff" * 3900
-    path.write_bytes(bytes(data))
+    damage_message_pages(path)
     read = 0
     with pytest.raises(MessagesDatabaseCorruptError) as caught, SmsDatabase.open(path) as db:
         for _ in db.messages(parallel=False):

@@ -25,6 +25,7 @@ from coldtexts.fixtures.smsdb_builder import build_showcase
 from coldtexts.messages import reader_parallel
 from coldtexts.messages.models import Message, Reaction, ReadProblem
 from coldtexts.messages.reader import SmsDatabase
+from reader_support import damage_message_pages
 
 
 def _sequential(path: Path, *, reactions: bool = True
@@ -394,11 +395,7 @@ def test_a_corrupt_database_read_in_two_processes_is_a_typed_error(
     path = tmp_path / "sms.db"
     build_showcase(path, "ios18")
     _grow(path, 30)
-    data = bytearray(path.read_bytes())
-    for share in (0.5, 0.6, 0.7):  # message pages overwritten; the schema still reads
-        at = int(len(data) * share) // 4096 * 4096
-        data[at + 100:at + 4000] = b"\xff" * 3900
-    path.write_bytes(bytes(data))
+    damage_message_pages(path)
     read = 0
     with pytest.raises(MessagesDatabaseCorruptError), SmsDatabase.open(path) as db:
         for _ in db.messages():
