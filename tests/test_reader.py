@@ -498,18 +498,19 @@ def test_attachments_follow_the_body_when_the_join_order_differs(schema: str,
     assert [p.attachment_guid for p in message.parts] == ["GUID-1", "GUID-0"]
 
 
-@pytest.mark.parametrize("fetch_rows", [1, 2, 4])
-def test_a_message_in_two_chats_is_one_message_across_fetch_batches(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetch_rows: int) -> None:
-    """Rows are taken from SQLite a few at a time; a message's rows (one per chat) that
-    fall in two batches still make one message with both chats, and so do tapbacks."""
+@pytest.mark.parametrize("block_rows", [1, 2, 4])
+def test_a_message_in_two_chats_is_one_message_across_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_rows: int) -> None:
+    """Messages are handled in blocks (their lookups made together); a message's rows
+    (one per chat) are folded first, so they make one message with both chats wherever
+    the blocks fall, and so do tapbacks."""
     f = family("ios18")
     both = [f.chat, f.group]
     guids = [f.b.message(both if i % 2 else f.chat, sender=f.mom, date=T0 + timedelta(minutes=i),
                          text=f"message {i}") for i in range(7)]
     f.b.message(both, sender=f.alex, date=T0 + timedelta(minutes=8),
                 tapback=(2000, guids[1], 0))
-    monkeypatch.setattr("coldtexts.messages.reader.FETCH_ROWS", fetch_rows)
+    monkeypatch.setattr("coldtexts.messages.reader.BLOCK_ROWS", block_rows)
     r = read(f.b, tmp_path)
     chats = (f.b.chat_guid(f.chat), f.b.chat_guid(f.group))
     assert [m.guid for m in r.messages] == guids

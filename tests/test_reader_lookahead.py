@@ -8,6 +8,7 @@ across blocks and statements, and when two reads of the same database interleave
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def test_a_block_is_looked_up_in_few_statements(tmp_path: Path) -> None:
     statements: list[str] = []
     with SmsDatabase.open(path) as db:
         db._database.rows.exec_trace = lambda cursor, sql, bindings: statements.append(sql) or True
+        db.connection.set_trace_callback(statements.append)  # where lookups one by one run
         messages = list(db.messages(parallel=False))
     with_attachments = sum(1 for m in messages if m.attachments)
     edited = sum(1 for m in messages if m.edits)
@@ -146,3 +148,19 @@ def test_damage_met_midway_by_the_bulk_connection_is_a_typed_error(tmp_path: Pat
             read += 1
     assert read > 100  # it failed midway, after the rows before the damage
     assert "corrupt or truncated" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("column", ["text", "guid"])
+def test_text_that_is_not_utf8_is_a_typed_error(tmp_path: Path, column: str) -> None:
+    """apsw raises UnicodeDecodeError for such text; the reader says the database is
+    damaged, as it does for any other damage (and as it did through sqlite3)."""
+    b = SmsDbBuilder(schema="ios18")
+    mom = b.handle("+15555550101")
+    guid = b.message(b.chat([mom]), sender=mom, date=T0, text="fine")
+    path = b.write(tmp_path / "sms.db")
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"UPDATE message SET {column} = CAST(X'ff41' AS TEXT) "
+                           "WHERE guid = ?", (guid,))
+    connection.close()
+    with pytest.raises(MessagesDatabaseCorruptError), SmsDatabase.open(path) as db:
+        list(db.messages(parallel=False))

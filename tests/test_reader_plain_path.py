@@ -11,7 +11,9 @@ import sqlite3
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import apsw
 import pytest
 
 from coldtexts.fixtures.smsdb_builder import build_showcase
@@ -30,15 +32,19 @@ from coldtexts.messages.models import (
 from coldtexts.messages.reader import SmsDatabase
 from coldtexts.messages.reader_query import F, P, _nonempty, _nonzero, _outside
 
-TRICKY_VALUES: list[object] = [None, 0, 1, -1, 0.0, 0.5, "", "0", "abc", " ", b"", b"\x00",
-                               2, 3, 2.0, 4000, "2"]
+TRICKY_VALUES: list[object] = [
+    None, 0, 1, -1, 0.0, -0.0, 0.5, 1e-300, 2**63 - 1, -(2**63), "", "0", "abc", " ",
+    "\x00", "\x00a", b"", b"\x00", 2, 3, 2.0, 4000, "2"]
 
 
+@pytest.mark.parametrize("binding", ["sqlite3", "apsw"])  # the plain query runs on apsw
 @pytest.mark.parametrize("affinity", ["INTEGER", "TEXT", "BLOB", "", "NUMERIC", "REAL"])
-def test_sql_truth_matches_python(affinity: str) -> None:
-    connection = sqlite3.connect(":memory:")
+def test_sql_truth_matches_python(affinity: str, binding: str) -> None:
+    connection: Any = (sqlite3.connect(":memory:") if binding == "sqlite3"
+                       else apsw.Connection(":memory:"))
     connection.execute(f"CREATE TABLE t (v {affinity})")
-    connection.executemany("INSERT INTO t VALUES (?)", [(v,) for v in TRICKY_VALUES])
+    for value in TRICKY_VALUES:
+        connection.execute("INSERT INTO t VALUES (?)", (value,))
     rows = connection.execute(
         f"SELECT v, {_nonzero('v')}, {_nonempty('v')}, {_outside('v', (0, 2, 3))} "
         "FROM t ORDER BY ROWID")
@@ -46,7 +52,7 @@ def test_sql_truth_matches_python(affinity: str) -> None:
         # The value as Python sees it after the column's affinity converted it: never
         # missed when true; flagged though false (only slower) just where documented.
         assert bool(nonzero) == (bool(value) or value in ("", b"")), (affinity, value)
-        assert bool(nonempty) == (bool(value) or value in (0, 0.0)), (affinity, value)
+        assert bool(nonempty) == (bool(value) or value in (0, b"")), (affinity, value)
         assert bool(outside) == (value not in {None, 0, 2, 3}), (affinity, value)
 
 
@@ -136,3 +142,16 @@ def test_cached_one_run_equals_decoding() -> None:
     assert cached_one_run(bold) is None  # two runs: not a one-run shape
     assert cached_one_run(blobs[0][:-3]) is None  # damaged: left to the decoder
     clear_cache()
+
+
+def test_a_value_starting_with_nul_still_takes_the_general_path(tmp_path: Path) -> None:
+    """SQLite's length() stops at a NUL: the flag must not miss such a subject."""
+    from coldtexts.fixtures.smsdb_builder import SmsDbBuilder
+
+    b = SmsDbBuilder(schema="ios18")
+    mom = b.handle("+15555550101")
+    guid = b.message(b.chat([mom]), sender=mom, date=datetime(2024, 1, 2, tzinfo=UTC),
+                     text="hi", subject="\x00Re: hi")
+    with SmsDatabase.open(b.write(tmp_path / "sms.db")) as db:
+        (message,) = db.messages()
+    assert message.guid == guid and message.subject == "\x00Re: hi"

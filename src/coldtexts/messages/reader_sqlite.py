@@ -9,7 +9,10 @@ temporary folder first and opened there. The source folder is never written.
 The bulk reads (every message row) go through a second connection, apsw's, to the same
 file: the standard sqlite3 module of Python 3.11 releases and takes back the GIL around
 every column of every row, which apsw does not. Reading through apsw takes 13.6 % fewer
-instructions and about 0.91x the time (BENCHMARKS.md, "Reading sms.db").
+instructions and about 0.91x the time (BENCHMARKS.md, "Reading sms.db"). apsw brings its
+own SQLite, so two copies of the library share the process; SQLite warns that they
+cannot see each other's POSIX locks, which matters to writers only: both connections
+here are read-only.
 """
 
 from __future__ import annotations
