@@ -11,7 +11,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import apsw
 import pytest
 
 from coldtexts.errors import MessagesDatabaseCorruptError
@@ -72,7 +74,11 @@ def test_a_block_is_looked_up_in_few_statements(tmp_path: Path) -> None:
     path = _database(tmp_path)
     statements: list[str] = []
     with SmsDatabase.open(path) as db:
-        db._database.rows.exec_trace = lambda cursor, sql, bindings: statements.append(sql) or True
+        def traced(cursor: Any, sql: str, bindings: Any) -> bool:
+            statements.append(sql)
+            return True  # go on and run it
+
+        db._database.rows.exec_trace = traced
         db.connection.set_trace_callback(statements.append)  # where lookups one by one run
         messages = list(db.messages(parallel=False))
     with_attachments = sum(1 for m in messages if m.attachments)
@@ -163,4 +169,27 @@ def test_text_that_is_not_utf8_is_a_typed_error(tmp_path: Path, column: str) -> 
                            "WHERE guid = ?", (guid,))
     connection.close()
     with pytest.raises(MessagesDatabaseCorruptError), SmsDatabase.open(path) as db:
+        list(db.messages(parallel=False))
+
+
+def test_damage_met_by_a_block_lookup_is_a_typed_error(tmp_path: Path) -> None:
+    """A lookup made for a block (here the attachments') that meets damage fails the read
+    with the typed error, like the row stream itself."""
+    path = _database(tmp_path)
+
+    class Damaged:  # the bulk connection, with every block lookup meeting a bad page
+        def __init__(self, rows: Any) -> None:
+            self._rows = rows
+
+        def execute(self, sql: str, bindings: Any = None) -> Any:
+            if "IN (?, ?" in sql:  # a ROWIDS_AT_ONCE statement
+                raise apsw.CorruptError("database disk image is malformed")
+            return self._rows.execute(sql, bindings)
+
+        def close(self) -> None:
+            self._rows.close()
+
+    with pytest.raises(MessagesDatabaseCorruptError, match="corrupt or truncated"), \
+            SmsDatabase.open(path) as db:
+        db._database._rows = Damaged(db._database.rows)  # type: ignore[assignment]
         list(db.messages(parallel=False))
