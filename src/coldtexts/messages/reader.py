@@ -39,7 +39,7 @@ from .models import (
     new_attachment,
     new_reaction,
 )
-from .reader_query import ATTACHMENT_FIELDS, PLACES, ROWIDS_AT_ONCE, P, R, Schema
+from .reader_query import ATTACHMENT_FIELDS, ROWIDS_AT_ONCE, P, R, Schema
 from .reader_rows import RowConverter, handle_text, sticker_source_from_plist
 from .reader_sqlite import ReadOnlyDatabase, has_index_on, looks_like_sqlite
 
@@ -73,7 +73,7 @@ class SmsDatabase:
         self._attachments_of_many_sql = self.schema.attachments_of_many()
         self._full_row_sql = self.schema.message_by_rowid()
         self._full_rows_sql = self.schema.messages_by_rowids()
-        self._guids_present_sql = f"SELECT guid FROM message WHERE guid IN ({PLACES})"
+        self._guids_present_sql = self.schema.guids_present()
         # What messages_in_chunk looked up for its current block of rows, by ROWID. Both
         # are consulted first: a row of another block (another chunk read meanwhile) is
         # only looked up alone, never given anything wrong.

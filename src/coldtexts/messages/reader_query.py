@@ -80,7 +80,7 @@ DATE_RANGES = {
 # the reader looks up a block of messages together. A fixed count keeps the statement
 # cached; unused places are NULL, which matches nothing.
 ROWIDS_AT_ONCE = 32
-PLACES = ", ".join("?" * ROWIDS_AT_ONCE)
+_PLACES = ", ".join("?" * ROWIDS_AT_ONCE)
 
 RECOVERABLE_PART_FIELDS = ("message_id", "chat_id", "part_index", "delete_date", "part_text")
 
@@ -192,7 +192,11 @@ class Schema:
 
     def messages_by_rowids(self) -> str:
         """message_by_rowid for up to ROWIDS_AT_ONCE ROWIDs (unused places NULL)."""
-        return f"SELECT {self._full_columns()} FROM message m WHERE m.ROWID IN ({PLACES})"
+        return f"SELECT {self._full_columns()} FROM message m WHERE m.ROWID IN ({_PLACES})"
+
+    def guids_present(self) -> str:
+        """Which of up to ROWIDS_AT_ONCE message GUIDs (unused places NULL) are in sms.db."""
+        return f"SELECT guid FROM message WHERE guid IN ({_PLACES})"
 
     def _full_columns(self) -> str:
         return ", ".join([*self._message_columns(MESSAGE_FIELDS), "NULL", "NULL",
@@ -222,7 +226,7 @@ class Schema:
         row led by its message's ROWID; by message, then in join order."""
         return (f"SELECT j.message_id, {self._attachment_columns()} "
                 "FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id "
-                f"WHERE j.message_id IN ({PLACES}) ORDER BY j.message_id, j.ROWID")
+                f"WHERE j.message_id IN ({_PLACES}) ORDER BY j.message_id, j.ROWID")
 
     def _attachment_columns(self) -> str:
         return ", ".join(f"a.{name}" if name in self.attachment else f"NULL AS {name}"
