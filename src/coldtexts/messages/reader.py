@@ -213,11 +213,11 @@ class SmsDatabase:
                                   self._deleted_column(P), parameters)
         # A block of rows at a time, so that the full rows and the attachments it needs are
         # looked up a few statements for the block, not one a message (ROWIDS_AT_ONCE).
-        for block in iter(lambda: list(islice(rows, BLOCK_ROWS)), []):
-            full = [row[0] for row, _, _ in block if row[flag] or row[0] in with_deleted_parts]
+        for block in _in_blocks(rows):
+            full = {row[0] for row, _, _ in block if row[flag] or row[0] in with_deleted_parts}
             self._look_ahead(block, full)
             for row, chats, deleted in block:
-                if row[flag] or row[0] in with_deleted_parts:
+                if row[0] in full:
                     yield converter.message(full_row(row[0]), chats, deleted)
                 else:
                     yield plain(row, chats, deleted)
@@ -242,7 +242,7 @@ class SmsDatabase:
         target_i = R["associated_message_guid"]
         # A block at a time, so that whether each target exists is asked a few statements
         # for the block (as messages_in_chunk does for attachments).
-        for block in iter(lambda: list(islice(rows, BLOCK_ROWS)), []):
+        for block in _in_blocks(rows):
             targets = [classify.parse_associated_guid(row[target_i]) for row, _, _ in block]
             present = {row[0] for row in self._by_rowids(
                 self._guids_present_sql, list({t.guid for t in targets if t is not None}))}
@@ -309,11 +309,11 @@ class SmsDatabase:
             tuple(self._chat_guids[c] for c in chat_ids if c in self._chat_guids))
 
     def _look_ahead(self, block: list[tuple[Any, list[int], list[int]]],
-                    full: list[int]) -> None:
+                    full: set[int]) -> None:
         """Look up the full rows (`full`: ROWIDs) and the attachments a block of plain rows
         will need, so that _full_row and _attachments_of find them without a statement."""
         self._full_rows_ahead = {row[0]: row for row in self._by_rowids(self._full_rows_sql,
-                                                                       full)}
+                                                                       list(full))}
         has_attachments, with_attachments = P["cache_has_attachments"], self._with_attachments
         wanted = [row[0] for row, _, _ in block
                   if (row[has_attachments] is None or row[has_attachments])
@@ -326,12 +326,11 @@ class SmsDatabase:
     def _by_rowids(self, sql: str, keys: Sequence[int | str]) -> Iterator[Any]:
         """The rows of `sql`, a statement of ROWIDS_AT_ONCE places, for all of `keys`
         (ROWIDs, or GUIDs for _guids_present_sql), through the bulk connection."""
-        rows = self._database.rows
         for start in range(0, len(keys), ROWIDS_AT_ONCE):
             chunk: list[int | str | None] = [*keys[start : start + ROWIDS_AT_ONCE]]
             chunk += [None] * (ROWIDS_AT_ONCE - len(chunk))
             try:
-                found = rows.execute(sql, chunk).fetchall()
+                found = self._database.rows.execute(sql, chunk).fetchall()
             except _BULK_ERRORS as exc:
                 raise _corrupt(self._name, exc) from exc
             yield from found
@@ -388,6 +387,11 @@ class SmsDatabase:
             return action()
         except sqlite3.DatabaseError as exc:
             raise _corrupt(self._name, exc) from exc
+
+
+def _in_blocks(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    """`rows` BLOCK_ROWS at a time (read at each call, so tests can change it)."""
+    return iter(lambda: list(islice(rows, BLOCK_ROWS)), [])
 
 
 def _attachment(row: Any) -> Attachment:
