@@ -165,7 +165,7 @@ class _PartBuilder:
         self.flush()
         plain = "\n".join(part.text for part in self.parts if part.kind is PartKind.TEXT)
         return new_body_info(tuple(self.parts), plain, self.transcriptions, tuple(self.mentions),
-                        tuple(self.available))
+                             tuple(self.available))
 
 
 def _text_run(text: str, attributes: Mapping[str, object], mentions: list[str]) -> TextRun:
@@ -260,7 +260,7 @@ def _single_text_part(text: str, attributes: Mapping[str, object],
     part = attributes.get(PART_KEY, 0)
     index = part if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else 0
     return new_body_info((new_part(index, PartKind.TEXT, (new_text_run(text),)),), text, {}, (),
-                    tuple(attachment_guids))
+                         tuple(attachment_guids))
 
 
 def plain_text_parts(text: str, attachment_guids: Sequence[str]) -> BodyInfo:
