@@ -193,6 +193,26 @@ def test_manifest_reuses_recorded_hashes(tmp_path: Path, monkeypatch: pytest.Mon
     assert verify(root).ok
 
 
+def test_temp_files_of_a_write_in_flight_are_never_archive_files(tmp_path: Path) -> None:
+    """A preview worker of a killed run can still be finishing an atomic write (its temp
+    file beside the target) while the next run hashes the archive: the temp file is
+    neither recorded in `files`, nor in the manifest, nor unexpected to verify. (The crash
+    test's 25 kills met this once in CI.)"""
+    from coldtexts.fsutil import TEMP_PREFIX
+
+    root = tmp_path / "Archive"
+    run_once(root, *dataset(1, 2))
+    in_flight = root / "previews" / "ce" / f"{TEMP_PREFIX}4ro7i_4w"
+    in_flight.parent.mkdir(parents=True, exist_ok=True)
+    with Archive.open(root) as archive:  # opening removes stale temps: write after it
+        in_flight.write_bytes(b"half a preview")
+        archive.write_manifest()
+        recorded = [row[0] for row in archive._conn.execute("SELECT path FROM files")]
+    assert not any(TEMP_PREFIX in path for path in recorded)
+    assert TEMP_PREFIX not in (root / "MANIFEST.sha256").read_text()
+    assert verify(root).ok and in_flight.exists()
+
+
 def test_verify_waits_for_no_one_but_refuses_a_running_archive(tmp_path: Path) -> None:
     root = tmp_path / "Archive"
     run_once(root, *dataset(1, 2))

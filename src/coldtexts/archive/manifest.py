@@ -1,7 +1,9 @@
 """MANIFEST.sha256: every file of the archive with its SHA-256, `sha256sum -c` compatible.
 
-Covers every file except the manifest itself, the lock file, logs/ and a run's
-top-level working files (".coldtexts-*": temp files, the decrypted staging folder). Hashes come from
+Covers every file except the manifest itself, the lock file, logs/, a run's top-level
+working files (".coldtexts-*": the decrypted staging folder) and, in any folder, the
+temp files of atomic writes (".coldtexts-tmp-*": half-written, never content; a preview
+worker of a killed run can still be finishing one while the next run hashes). Hashes come from
 the store's `files` table when a file's size and mtime are what the archive recorded
 when it wrote it, so writing the manifest re-hashes only files that changed or that
 something else wrote (previews, say). The store is hashed last, after its final commit.
@@ -42,7 +44,8 @@ def _walk(folder: Path, prefix: str) -> Iterator[str]:
             if entry.is_dir(follow_symlinks=False):
                 if not (prefix == "" and entry.name in EXCLUDED_DIRS):
                     yield from _walk(Path(entry.path), f"{rel}/")
-            elif not (prefix == "" and entry.name in EXCLUDED_FILES):
+            elif not ((prefix == "" and entry.name in EXCLUDED_FILES)
+                      or entry.name.startswith(TEMP_PREFIX)):
                 yield rel
 
 
